@@ -1,0 +1,27 @@
+"""lbfgsb: a reference-faithful Cython port of L-BFGS-B 3.0.
+
+Public names
+------------
+fmin_l_bfgs_b, minimize
+    Drop-in replacements for ``scipy.optimize.fmin_l_bfgs_b`` and
+    ``scipy.optimize.minimize(method='L-BFGS-B')``.
+setulb
+    The Fortran's reverse-communication routine (task strings, workspace
+    layout of L-BFGS-B 3.0).
+scipy_setulb
+    The same, with the signature, integer task codes and state layout of
+    SciPy's private ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15).
+"""
+
+from lbfgsb._api import fmin_l_bfgs_b, minimize
+from lbfgsb._driver import setulb, workspace_sizes
+
+try:
+    from lbfgsb._driver import scipy_setulb
+except ImportError:  # pragma: no cover
+    pass
+
+__version__ = "0.1.0"
+
+__all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
+           "workspace_sizes", "__version__"]

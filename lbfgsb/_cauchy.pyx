@@ -1,0 +1,407 @@
+"""Generalized Cauchy point of L-BFGS-B 3.0: the Fortran routines
+
+    cauchy   -- generalized Cauchy point along the projected steepest descent path
+    hpsolb   -- heap sort step that brings the smallest breakpoint to the end
+
+translated from Debian's lbfgsb.f (3.0).
+Reference: [BLNZ95] R. H. Byrd, P. Lu, J. Nocedal, C. Zhu, A limited memory
+algorithm for bound constrained optimization, SIAM J. Sci. Comput. 16 (1995),
+§4 (the generalized Cauchy point) and [BNS94] (compact representation).
+"""
+
+
+from libc.math cimport fabs
+from scipy.linalg.cython_blas cimport ddot, daxpy, dcopy, dscal
+
+from lbfgsb._bmv cimport bmv
+
+
+cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
+                 int* iorder, int* iwhere, double* t, double* d, double* xcp,
+                 int m, double* wy, double* ws, double* sy, double* wt,
+                 double theta, int col, int head, double* p, double* c,
+                 double* wbp, double* v, int* nseg, int iprint, double sbgnrm,
+                 int* info, double epsmch) noexcept nogil:
+    """Generalized Cauchy point xcp of [BLNZ95] §4.
+
+    Follows the piecewise linear path x(t) = P(x - t g, l, u) and returns in
+    xcp the first local minimizer of the quadratic model
+    m(x + s) = g's + s'Bs/2, B = theta I - W M W' the compact L-BFGS matrix
+    ([BNS94]; W = [Y, theta S] from wy, ws, M from sy, wt through bmv).
+    Breakpoints t_i are examined in increasing order (the smallest found
+    directly, later ones by the heap of hpsolb); on each segment f1 = m',
+    f2 = m'' are updated and the segment minimizer dtm compared with the
+    segment length.  Reads x, l, u, nbd, g, wy, ws (n x m, leading dimension
+    n, columns head, head+1, ... mod m), sy, wt (m x m), theta, col, head.
+    Writes iorder (breakpoint / free variable numbers), iwhere (variable
+    status), t (breakpoints), d (Cauchy direction), xcp, p = W'd,
+    c = W'(xcp - x), wbp, v (work), nseg, info (nonzero if bmv fails).
+    """
+    cdef bint xlower, xupper      # x(i) at its lower / upper bound
+    cdef bint bnded               # every moving variable hits a bound
+    cdef int i, j                 # loop indices
+    cdef int col2                 # 2*col
+    cdef int nfree                # iorder(nfree:n) are free variables
+    cdef int nbreak               # number of breakpoints
+    cdef int pointr               # column of ws / wy in the circular storage
+    cdef int ibp                  # variable of the current breakpoint
+    cdef int nleft                # breakpoints not yet passed
+    cdef int ibkmin               # position of the smallest breakpoint
+    cdef int iter                 # segment counter for the heap
+    cdef double f1, f2            # first and second derivative on the segment
+    cdef double f2_org            # f2 at the start (lower safeguard for f2)
+    cdef double dt, dtm           # segment length; distance to minimizer
+    cdef double tsum              # sum of passed segment lengths
+    cdef double dibp, zibp, dibp2 # d, bound - x, d**2 of the fixed variable
+    cdef double bkmin             # smallest breakpoint
+    cdef double tu = 0.0, tl = 0.0  # distance to the upper / lower bound
+    cdef double wmc, wmp, wmw     # wbp'M c, wbp'M p, wbp'M wbp
+    cdef double tj, tj0           # current and previous breakpoint
+    cdef double neggi             # -g(i)
+    cdef double a                 # scratch
+    cdef double one = 1.0, zero = 0.0
+    cdef int inc = 1              # BLAS increment
+    cdef double alpha             # BLAS scalar argument
+
+    if sbgnrm <= zero:
+        # iprint: if iprint >= 0, 'Subgnorm = 0.  GCP = X.'
+        # xcp := x   (n x 1)
+        dcopy(&n, x, &inc, xcp, &inc)
+        return
+
+    bnded = True
+    nfree = n + 1
+    nbreak = 0
+    ibkmin = 0
+    bkmin = zero
+    col2 = 2 * col
+    f1 = zero
+    # iprint: if iprint >= 99, '---------------- CAUCHY entered-------------------'
+
+    for i in range(col2):
+        p[i] = zero
+
+    # Bound status and breakpoint of each variable; p built up as d is.
+    for i in range(1, n + 1):
+        neggi = -g[i - 1]
+        if iwhere[i - 1] != 3 and iwhere[i - 1] != -1:
+            if nbd[i - 1] <= 2:
+                tl = x[i - 1] - l[i - 1]
+            if nbd[i - 1] >= 2:
+                tu = u[i - 1] - x[i - 1]
+
+            xlower = nbd[i - 1] <= 2 and tl <= zero
+            xupper = nbd[i - 1] >= 2 and tu <= zero
+
+            iwhere[i - 1] = 0
+            if xlower:
+                if neggi <= zero:
+                    iwhere[i - 1] = 1
+            elif xupper:
+                if neggi >= zero:
+                    iwhere[i - 1] = 2
+            else:
+                if fabs(neggi) <= zero:
+                    iwhere[i - 1] = -3
+        pointr = head
+        if iwhere[i - 1] != 0 and iwhere[i - 1] != -1:
+            d[i - 1] = zero
+        else:
+            d[i - 1] = neggi
+            f1 = f1 - neggi * neggi
+            # p := p - W' e_i g_i
+            for j in range(1, col + 1):
+                p[j - 1] = p[j - 1] + wy[(i - 1) + (pointr - 1) * n] * neggi
+                p[col + j - 1] = p[col + j - 1] + ws[(i - 1) + (pointr - 1) * n] * neggi
+                pointr = pointr % m + 1
+            if nbd[i - 1] <= 2 and nbd[i - 1] != 0 and neggi < zero:
+                # x(i) + d(i) meets the lower bound
+                nbreak = nbreak + 1
+                iorder[nbreak - 1] = i
+                t[nbreak - 1] = tl / (-neggi)
+                if nbreak == 1 or t[nbreak - 1] < bkmin:
+                    bkmin = t[nbreak - 1]
+                    ibkmin = nbreak
+            elif nbd[i - 1] >= 2 and neggi > zero:
+                # x(i) + d(i) meets the upper bound
+                nbreak = nbreak + 1
+                iorder[nbreak - 1] = i
+                t[nbreak - 1] = tu / neggi
+                if nbreak == 1 or t[nbreak - 1] < bkmin:
+                    bkmin = t[nbreak - 1]
+                    ibkmin = nbreak
+            else:
+                # x(i) + d(i) is unbounded
+                nfree = nfree - 1
+                iorder[nfree - 1] = i
+                if fabs(neggi) > zero:
+                    bnded = False
+
+    if theta != one:
+        # p(col+1:2col) := theta * p(col+1:2col)   (col x 1)
+        dscal(&col, &theta, &p[col], &inc)
+
+    # xcp := x   (n x 1)
+    dcopy(&n, x, &inc, xcp, &inc)
+
+    if nbreak == 0 and nfree == n + 1:
+        # d = 0: the GCP is x.
+        # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
+        return
+
+    # c = W'(xcp - x) = 0
+    for j in range(col2):
+        c[j] = zero
+
+    # Fortran's unary minus applies to the whole product / quotient:
+    # -theta*f1 is -(theta*f1) and -f1/f2 is -(f1/f2) (differs from
+    # (-f1)/f2 only in the sign bit of a NaN, e.g. dtm for f1 = f2 = 0).
+    f2 = -(theta * f1)
+    f2_org = f2
+    if col > 0:
+        # v := M p   (2col x 1) = (2col x 2col)(2col x 1)
+        bmv(m, sy, wt, col, p, v, info)
+        if info[0] != 0:
+            return
+        # f2 := f2 - v' p   (1 x 1) = (1 x 2col)(2col x 1)
+        f2 = f2 - ddot(&col2, v, &inc, p, &inc)
+    dtm = -(f1 / f2)
+    tsum = zero
+    nseg[0] = 1
+    # iprint: if iprint >= 99, 'There are ', nbreak, '  breakpoints '
+
+    if nbreak != 0:
+        nleft = nbreak
+        iter = 1
+        tj = zero
+
+        while True:
+            # label 777: next smallest breakpoint
+            tj0 = tj
+            if iter == 1:
+                # the smallest breakpoint is known: no heap needed yet
+                tj = bkmin
+                ibp = iorder[ibkmin - 1]
+            else:
+                if iter == 2:
+                    # drop the used smallest breakpoint before building the heap
+                    if ibkmin != nbreak:
+                        t[ibkmin - 1] = t[nbreak - 1]
+                        iorder[ibkmin - 1] = iorder[nbreak - 1]
+                hpsolb(nleft, t, iorder, iter - 2)
+                tj = t[nleft - 1]
+                ibp = iorder[nleft - 1]
+
+            dt = tj - tj0
+
+            # iprint: if dt != 0 and iprint >= 100, 'Piece ', nseg, ' --f1, f2 at
+            #         start point ', f1, f2; 'Distance to the next break point = ', dt;
+            #         'Distance to the stationary point = ', dtm
+
+            if dtm < dt:
+                break    # goto 888: minimizer inside this segment
+
+            # Fix variable ibp at the bound it meets.
+            tsum = tsum + dt
+            nleft = nleft - 1
+            iter = iter + 1
+            dibp = d[ibp - 1]
+            d[ibp - 1] = zero
+            if dibp > zero:
+                zibp = u[ibp - 1] - x[ibp - 1]
+                xcp[ibp - 1] = u[ibp - 1]
+                iwhere[ibp - 1] = 2
+            else:
+                zibp = l[ibp - 1] - x[ibp - 1]
+                xcp[ibp - 1] = l[ibp - 1]
+                iwhere[ibp - 1] = 1
+            # iprint: if iprint >= 100, 'Variable  ', ibp, '  is fixed.'
+            if nleft == 0 and nbreak == n:
+                # every variable is fixed: xcp is the GCP
+                dtm = dt
+                # goto 999
+                if col > 0:
+                    # c := c + dtm p   (2col x 1)
+                    daxpy(&col2, &dtm, p, &inc, c, &inc)
+                # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
+                # iprint: if iprint >= 99, '---------------- exit CAUCHY----------------------'
+                return
+
+            nseg[0] = nseg[0] + 1
+            dibp2 = dibp * dibp
+
+            # f1, f2 for col = 0 first
+            f1 = ((f1 + dt * f2) + dibp2) - (theta * dibp) * zibp
+            f2 = f2 - theta * dibp2
+
+            if col > 0:
+                # c := c + dt p   (2col x 1)
+                daxpy(&col2, &dt, p, &inc, c, &inc)
+
+                # wbp := row ibp of W = [Y, theta S]
+                pointr = head
+                for j in range(1, col + 1):
+                    wbp[j - 1] = wy[(ibp - 1) + (pointr - 1) * n]
+                    wbp[col + j - 1] = theta * ws[(ibp - 1) + (pointr - 1) * n]
+                    pointr = pointr % m + 1
+
+                # v := M wbp   (2col x 1) = (2col x 2col)(2col x 1)
+                bmv(m, sy, wt, col, wbp, v, info)
+                if info[0] != 0:
+                    return
+                # wmc := c' v   (1 x 1) = (1 x 2col)(2col x 1)
+                wmc = ddot(&col2, c, &inc, v, &inc)
+                # wmp := p' v   (1 x 1) = (1 x 2col)(2col x 1)
+                wmp = ddot(&col2, p, &inc, v, &inc)
+                # wmw := wbp' v   (1 x 1) = (1 x 2col)(2col x 1)
+                wmw = ddot(&col2, wbp, &inc, v, &inc)
+
+                # p := p - dibp wbp   (2col x 1)
+                alpha = -dibp
+                daxpy(&col2, &alpha, wbp, &inc, p, &inc)
+
+                f1 = f1 + dibp * wmc
+                f2 = (f2 + (2.0 * dibp) * wmp) - dibp2 * wmw
+
+            # f2 = max(epsmch*f2_org, f2)   (3.0 safeguard)
+            a = epsmch * f2_org
+            f2 = a if a > f2 else f2
+            if nleft > 0:
+                dtm = -(f1 / f2)
+                continue     # goto 777
+            elif bnded:
+                f1 = zero
+                f2 = zero
+                dtm = zero
+            else:
+                dtm = -(f1 / f2)
+            break
+
+    # label 888
+    # iprint: if iprint >= 99, 'GCP found in this segment', 'Piece ', nseg,
+    #         ' --f1, f2 at start point ', f1, f2; 'Distance to the stationary point = ', dtm
+    if dtm <= zero:
+        dtm = zero
+    tsum = tsum + dtm
+
+    # xcp := xcp + tsum d   (n x 1): move the free variables and those whose
+    # breakpoints were not reached
+    daxpy(&n, &tsum, d, &inc, xcp, &inc)
+
+    # label 999
+    if col > 0:
+        # c := c + dtm p   (2col x 1)
+        daxpy(&col2, &dtm, p, &inc, c, &inc)
+    # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
+    # iprint: if iprint >= 99, '---------------- exit CAUCHY----------------------'
+
+
+cdef void hpsolb(int n, double* t, int* iorder, int iheap) noexcept nogil:
+    """Heap step for the breakpoints of [BLNZ95] §4 (Williams' heapsort).
+
+    If iheap = 0, first arranges t(1:n) (with iorder alongside) into a heap
+    with the least element at the root.  Then moves the least element to
+    t(n), iorder(n) and restores the heap on t(1:n-1).  Writes t, iorder.
+    """
+    cdef int i, j, k              # heap positions
+    cdef int indxin, indxou       # iorder entries moving in / out
+    cdef double ddum, out         # t entries moving in / out
+
+    if iheap == 0:
+        # Build the heap by sifting t(2), ..., t(n) up.
+        for k in range(2, n + 1):
+            ddum = t[k - 1]
+            indxin = iorder[k - 1]
+            i = k
+            # label 10
+            while i > 1:
+                j = i // 2
+                if ddum < t[j - 1]:
+                    t[i - 1] = t[j - 1]
+                    iorder[i - 1] = iorder[j - 1]
+                    i = j
+                else:
+                    break
+            t[i - 1] = ddum
+            iorder[i - 1] = indxin
+
+    if n > 1:
+        # Take out the root, sift t(n) down from the root over t(1:n-1).
+        i = 1
+        out = t[0]
+        indxou = iorder[0]
+        ddum = t[n - 1]
+        indxin = iorder[n - 1]
+        # label 30
+        while True:
+            j = i + i
+            if j <= n - 1:
+                if t[j] < t[j - 1]:
+                    j = j + 1
+                if t[j - 1] < ddum:
+                    t[i - 1] = t[j - 1]
+                    iorder[i - 1] = iorder[j - 1]
+                    i = j
+                    continue
+            break
+        t[i - 1] = ddum
+        iorder[i - 1] = indxin
+
+        # least element last
+        t[n - 1] = out
+        iorder[n - 1] = indxou
+
+
+# ---------------------------------------------------------------------------
+# Test shims (Python-callable wrappers, for the unit tests only)
+# ---------------------------------------------------------------------------
+
+def py_hpsolb(double[::1] t, int[::1] iorder, int iheap):
+    """hpsolb on t (float64, n) and iorder (int32, n), updated in place."""
+    cdef int n = t.shape[0]
+    if iorder.shape[0] != n:
+        raise ValueError("iorder must have the length of t")
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    hpsolb(n, &t[0], &iorder[0], iheap)
+
+
+def py_cauchy(double[::1] x, double[::1] l, double[::1] u, int[::1] nbd,
+              double[::1] g, int[::1] iorder, int[::1] iwhere, double[::1] t,
+              double[::1] d, double[::1] xcp, int m, double[::1, :] wy,
+              double[::1, :] ws, double[::1, :] sy, double[::1, :] wt,
+              double theta, int col, int head, double[::1] p, double[::1] c,
+              double[::1] wbp, double[::1] v, int nseg=0, int iprint=-1,
+              double sbgnrm=1.0, int info=0,
+              double epsmch=2.220446049250313e-16):
+    """cauchy; every array argument is updated in place, as the Fortran does.
+
+    wy, ws: Fortran-ordered (n, m) (the Fortran declares (n, col) but indexes
+    columns head.. mod m, so the caller's (n, m) storage is what is read);
+    sy, wt: Fortran-ordered (m, m); p, c, wbp, v: length 2m.
+    Returns (nseg, info).
+    """
+    cdef int n = x.shape[0]
+    if n < 1 or m < 1:
+        raise ValueError("n and m must be >= 1")
+    for name, arr in (('l', l), ('u', u), ('nbd', nbd), ('g', g),
+                      ('iorder', iorder), ('iwhere', iwhere), ('t', t),
+                      ('d', d), ('xcp', xcp)):
+        if arr.shape[0] != n:
+            raise ValueError("%s must have length n = %d" % (name, n))
+    for name, arr in (('p', p), ('c', c), ('wbp', wbp), ('v', v)):
+        if arr.shape[0] != 2 * m:
+            raise ValueError("%s must have length 2m = %d" % (name, 2 * m))
+    for name, arr2 in (('wy', wy), ('ws', ws)):
+        if arr2.shape[0] != n or arr2.shape[1] != m:
+            raise ValueError("%s must have shape (n, m) = (%d, %d)" % (name, n, m))
+    for name, arr2 in (('sy', sy), ('wt', wt)):
+        if arr2.shape[0] != m or arr2.shape[1] != m:
+            raise ValueError("%s must have shape (m, m) = (%d, %d)" % (name, m, m))
+    if col < 0 or col > m or head < 1 or head > m:
+        raise ValueError("need 0 <= col <= m and 1 <= head <= m")
+    cauchy(n, &x[0], &l[0], &u[0], &nbd[0], &g[0], &iorder[0], &iwhere[0],
+           &t[0], &d[0], &xcp[0], m, &wy[0, 0], &ws[0, 0], &sy[0, 0],
+           &wt[0, 0], theta, col, head, &p[0], &c[0], &wbp[0], &v[0], &nseg,
+           iprint, sbgnrm, &info, epsmch)
+    return nseg, info

@@ -1,0 +1,366 @@
+"""Python entry points to the port: ``setulb`` (Fortran meaning), ``scipy_setulb``
+(SciPy >= 1.15's private interface) and ``drive``, the evaluate / ``setulb``
+loop behind ``fmin_l_bfgs_b`` and ``minimize``.
+
+Everything here runs with the GIL and checks its arguments before the
+``nogil`` kernels see them: the kernels run with bounds checks off, so a wrong
+length, a corrupted partition of ``wa`` or an index out of range in the saved
+state must be caught here, as a ``ValueError``, and never reach them.
+"""
+
+import numpy as np
+
+from libc.string cimport memcpy
+
+from lbfgsb._status cimport (TASK_LEN, FLAVOUR_FORTRAN, FLAVOUR_SCIPY,
+                             settask, task_starts, task_eq)
+from lbfgsb cimport _setulb
+from lbfgsb._util cimport errclb
+
+from lbfgsb._status import FLAVOURS, scipy_codes_from_task, task_from_scipy_codes
+
+
+def workspace_sizes(int n, int m):
+    """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
+
+    Raises ``ValueError`` when ``wa`` would not be addressable with the
+    Fortran's default integer (the offsets in ``isave`` are 32-bit).
+    """
+    cdef long long lwa = 2 * <long long>m * n + 5 * <long long>n \
+        + 11 * <long long>m * m + 8 * <long long>m
+    if n < 0 or m < 0:
+        raise ValueError("n and m must be non-negative")
+    if lwa >= 2**31 - 1 or 3 * <long long>n >= 2**31 - 1:
+        raise ValueError(
+            f"the workspace for n={n}, m={m} needs {lwa} doubles, more than a "
+            "32-bit Fortran integer can index; reduce m or n")
+    return int(lwa), 3 * n, 44, 29, 4
+
+
+cdef int _flavour_code(flavour) except -1:
+    try:
+        return FLAVOURS[flavour]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown flavour {flavour!r}; expected one of "
+                         f"{sorted(FLAVOURS)}") from None
+
+
+cdef object _bytes_view(obj, str name):
+    """A writable uint8 view of at least 60 bytes over a task/csave argument."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in 'SU' and obj.dtype != np.uint8:
+            raise ValueError(f"{name} must be an 'S60' array or a writable byte buffer")
+        if obj.dtype.kind == 'U':
+            raise ValueError(f"{name} must be bytes ('S60'), not str")
+        if not obj.flags.writeable:
+            raise ValueError(f"{name} is read-only")
+        if not obj.flags.c_contiguous:
+            raise ValueError(f"{name} must be contiguous")
+        v = obj.reshape(-1).view(np.uint8)
+    else:
+        try:
+            v = np.frombuffer(obj, dtype=np.uint8)
+        except TypeError:
+            raise ValueError(f"{name} must be an 'S60' array or a writable "
+                             "byte buffer") from None
+        if not v.flags.writeable:
+            raise ValueError(f"{name} is read-only (use a bytearray or an "
+                             "'S60' numpy array)")
+    if v.shape[0] < TASK_LEN:
+        raise ValueError(f"{name} must hold at least 60 bytes")
+    return v
+
+
+cdef void _load_task(unsigned char[::1] src, char* dst) noexcept:
+    """Copy a task buffer to a Fortran CHARACTER*60: NUL padding becomes blanks."""
+    cdef int i
+    cdef bint ended = False
+    for i in range(TASK_LEN):
+        if src[i] == 0:
+            ended = True
+        dst[i] = b' ' if ended else <char>src[i]
+
+
+cdef void _store_task(char* src, unsigned char[::1] dst) noexcept:
+    cdef int i
+    for i in range(TASK_LEN):
+        dst[i] = <unsigned char>src[i]
+
+
+cdef object _f64(obj, str name, Py_ssize_t minlen, bint writable=True):
+    if not isinstance(obj, np.ndarray) or obj.dtype != np.float64:
+        raise ValueError(f"{name} must be a float64 numpy array")
+    if writable and not obj.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    if not obj.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if obj.size < minlen:
+        raise ValueError(f"{name} must have at least {minlen} elements, got {obj.size}")
+    return obj.reshape(-1)
+
+
+cdef object _i32(obj, str name, Py_ssize_t minlen, bint writable=True):
+    if not isinstance(obj, np.ndarray) or obj.dtype != np.int32:
+        raise ValueError(f"{name} must be an int32 numpy array")
+    if writable and not obj.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    if not obj.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if obj.size < minlen:
+        raise ValueError(f"{name} must have at least {minlen} elements, got {obj.size}")
+    return obj.reshape(-1)
+
+
+cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
+                      bint line_search) except -1:
+    """Refuse a saved state that would make the kernels index out of range.
+
+    A state written by ``setulb`` itself always passes; one corrupted between
+    calls is refused before any kernel runs.
+    """
+    cdef int i, k
+    cdef long long mn = <long long>m * n
+    cdef long long expect[16]
+    expect[0] = mn
+    expect[1] = <long long>m * m
+    expect[2] = 4 * <long long>m * m
+    expect[3] = 1
+    expect[4] = 1 + mn
+    expect[5] = 1 + 2 * mn
+    expect[6] = expect[5] + expect[1]
+    expect[7] = expect[6] + expect[1]
+    expect[8] = expect[7] + expect[1]
+    expect[9] = expect[8] + expect[2]
+    expect[10] = expect[9] + expect[2]
+    for i in range(11, 16):
+        expect[i] = expect[i - 1] + n
+    expect[15] = expect[14] + n
+    for i in range(16):
+        if isave[i] != expect[i]:
+            raise ValueError(
+                "isave does not hold the partition of wa that setulb made for "
+                f"n={n}, m={m} (isave[{i}] = {isave[i]}, expected {expect[i]}): "
+                "the state was corrupted or belongs to another problem; "
+                "restart with task='START'")
+    # mainlb's integers: isave(22..41) in Fortran numbering
+    cdef int head = isave[21 + 5], col = isave[21 + 6], itail = isave[21 + 7]
+    cdef int iupdat = isave[21 + 9], nfree = isave[21 + 16]
+    cdef int ileave = isave[21 + 18], nenter = isave[21 + 19]
+    if not (1 <= head <= m and 0 <= col <= m and 0 <= itail <= m
+            and iupdat >= 0 and 0 <= nfree <= n and 0 <= nenter <= n
+            and 0 <= ileave <= n + 1):
+        raise ValueError("the saved state in isave is corrupted (head, col, "
+                         "itail, iupdat, nfree, nenter or ileave out of range); "
+                         "restart with task='START'")
+    for i in range(n):
+        k = iwa[i]
+        if k < 1 or k > n:
+            raise ValueError("iwa (index) is corrupted: variable numbers must "
+                             "lie in 1..n; restart with task='START'")
+        k = iwa[n + i]
+        if k < -3 or k > 3:
+            raise ValueError("iwa (iwhere) is corrupted; restart with task='START'")
+        k = iwa[2 * n + i]
+        if (i < nenter or i >= ileave - 1) and (k < 1 or k > n):
+            raise ValueError("iwa (indx2) is corrupted: variable numbers must "
+                             "lie in 1..n; restart with task='START'")
+    return 0
+
+
+def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
+           task, int iprint, csave, lsave, isave, dsave, int maxls=20, *,
+           flavour="fortran"):
+    """L-BFGS-B reverse communication, with the Fortran 3.0 argument meaning.
+
+    Parameters
+    ----------
+    m : int
+        Number of limited-memory corrections.
+    x : ndarray of float64, shape (n,)
+        The iterate; overwritten with the point where f and g are wanted.
+    l, u : ndarray of float64, shape (n,)
+        Lower and upper bounds (read only where ``nbd`` says so).
+    nbd : ndarray of int32, shape (n,)
+        0 unbounded, 1 lower bound only, 2 both, 3 upper bound only.
+    f : ndarray of float64, shape () or (1,)
+        The function value at ``x`` (written back when a line search fails).
+    g : ndarray of float64, shape (n,)
+        The gradient at ``x``.
+    factr, pgtol : float
+        Stopping tolerances (``factr`` multiplies the machine epsilon).
+    wa : ndarray of float64, length >= 2*m*n + 5*n + 11*m*m + 8*m
+    iwa : ndarray of int32, length >= 3*n
+    task, csave : ndarray of dtype 'S60' (or a writable 60-byte buffer)
+        The task and the line search's task, as the Fortran's blank-padded
+        CHARACTER*60 strings: set ``task`` to ``b'START'`` to begin.
+    iprint : int
+        Output level of the Fortran trace (< 0: none).
+    lsave : ndarray of int32, length >= 4
+    isave : ndarray of int32, length >= 44
+    dsave : ndarray of float64, length >= 29
+    maxls : int, optional
+        Maximum number of function evaluations in one line search (the
+        Fortran's built-in 20 by default).
+    flavour : {"fortran", "scipy"}, keyword-only
+        Whose arithmetic to follow where SciPy's C translation departs from
+        the Fortran.
+
+    Returns
+    -------
+    None
+        Every output is written in place, as in the Fortran.
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong type, length or writability, ``maxls < 1``,
+        an unknown flavour, and a saved state that is not one ``setulb`` wrote.
+    """
+    cdef int fl = _flavour_code(flavour)
+    if maxls < 1:
+        raise ValueError("maxls must be positive")
+    xa = _f64(x, "x", 0)
+    cdef int n = xa.shape[0]
+    la = _f64(l, "l", n, False)
+    ua = _f64(u, "u", n, False)
+    nbda = _i32(nbd, "nbd", n, False)
+    fa = _f64(f, "f", 1)
+    ga = _f64(g, "g", n)
+    tv = _bytes_view(task, "task")
+    cv = _bytes_view(csave, "csave")
+    lsa = _i32(lsave, "lsave", 4)
+    isa = _i32(isave, "isave", 44)
+    dsa = _f64(dsave, "dsave", 29)
+    iwaa = _i32(iwa, "iwa", 3 * n)
+
+    cdef char ctask[60]
+    cdef char ccsave[60]
+    _load_task(tv, ctask)
+    _load_task(cv, ccsave)
+    cdef int info = 0, k = 0
+
+    if n < 1 or m < 1:
+        # Only errclb can run: the partition of wa would be empty or negative.
+        if task_eq(ctask, b'START'):
+            errclb(n, m, factr, NULL, NULL, NULL, ctask, &info, &k)
+            _store_task(ctask, tv)
+            return
+        raise ValueError("n and m must be positive")
+
+    cdef Py_ssize_t lwa = workspace_sizes(n, m)[0]
+    waa = _f64(wa, "wa", lwa)
+
+    cdef double[::1] xv = xa, lv = la, uv = ua, fv = fa, gv = ga, wv = waa, dv = dsa
+    cdef int[::1] nv = nbda, iwv = iwaa, lsv = lsa, isv = isa
+    if not task_eq(ctask, b'START'):
+        _check_state(n, m, iwv, isv, task_starts(ctask, b'FG_LN'))
+    with nogil:
+        _setulb.setulb(n, m, &xv[0], &lv[0], &uv[0], &nv[0], &fv[0], &gv[0],
+                       factr, pgtol, &wv[0], &iwv[0], ctask, iprint, ccsave,
+                       &lsv[0], &isv[0], &dv[0], maxls, fl)
+    _store_task(ctask, tv)
+    _store_task(ccsave, cv)
+
+
+# ---------------------------------------------------------------------------
+# the evaluate / setulb loop
+
+cdef inline object _scalar(fx):
+    """The user's f as a Python float, with SciPy's rule and message."""
+    if isinstance(fx, float):
+        return fx
+    try:
+        return float(np.asarray(fx).item())
+    except (TypeError, ValueError):
+        raise ValueError("The user-provided objective function must return a "
+                         "scalar value.") from None
+
+
+cdef inline void _copy_grad(gx, double[::1] g, int n) except *:
+    cdef double[::1] gv
+    ga = np.asarray(gx, dtype=np.float64)
+    if ga.ndim > 1:
+        ga = ga.reshape(-1) if ga.size == n else ga
+    if ga.ndim == 0 or ga.shape != (n,):
+        raise ValueError(f"the gradient must have shape ({n},), got {np.shape(gx)}")
+    gv = np.ascontiguousarray(ga)
+    memcpy(&g[0], &gv[0], n * sizeof(double))
+
+
+def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
+          double[::1] u, int[::1] nbd, int m, double factr, double pgtol,
+          long maxiter, long maxfun, int maxls, int iprint, callback,
+          nfev_counter, int flavour, double[::1] wa, int[::1] iwa,
+          int[::1] isave, double[::1] dsave, int[::1] lsave):
+    """Run L-BFGS-B to termination; the loop of SciPy's ``_minimize_lbfgsb``.
+
+    ``mode`` 0: ``fun(x, *args)`` returns ``(f, g)``; 1: ``fun`` returns f and
+    ``jac(x, *args)`` returns g; 2: ``fun(x)`` returns ``(f, g)`` and
+    ``nfev_counter()`` says how many function evaluations it made (finite
+    differences through SciPy's ScalarFunction).  ``callback(x, f)`` (or None)
+    returns True to stop.  Arrays are validated by the caller (``_api``).
+
+    Returns ``(f, g, nfev, njev, nit, task)`` with ``task`` the Fortran's
+    final task string; ``x`` and the workspace are updated in place.
+    """
+    cdef int n = x.shape[0]
+    cdef char task[60]
+    cdef char csave[60]
+    cdef double f = 0.0
+    cdef double[::1] g = np.zeros(n, dtype=np.float64)
+    cdef long nfev = 0, njev = 0, nit = 0
+    cdef double* px = &x[0]
+    cdef double* pl = &l[0]
+    cdef double* pu = &u[0]
+    cdef int* pnbd = &nbd[0]
+    cdef double* pg = &g[0]
+    cdef double* pwa = &wa[0]
+    cdef int* piwa = &iwa[0]
+    cdef int* pisave = &isave[0]
+    cdef double* pdsave = &dsave[0]
+    cdef int* plsave = &lsave[0]
+    xarr = np.asarray(x)
+
+    settask(task, b'START')
+    settask(csave, b' ')
+    while True:
+        with nogil:
+            _setulb.setulb(n, m, px, pl, pu, pnbd, &f, pg, factr, pgtol, pwa,
+                           piwa, task, iprint, csave, plsave, pisave, pdsave,
+                           maxls, flavour)
+        if task[0] == b'F' and task[1] == b'G':
+            # the minimization routine wants f and g at the current x
+            xc = xarr.copy()
+            if mode == 0:
+                fg = fun(xc, *args)
+                try:
+                    fx, gx = fg
+                except (TypeError, ValueError):
+                    raise ValueError("with jac=True the objective must return "
+                                     "a pair (f, g)") from None
+                f = _scalar(fx)
+                _copy_grad(gx, g, n)
+                nfev += 1
+                njev += 1
+            elif mode == 1:
+                f = _scalar(fun(xc, *args))
+                nfev += 1
+                _copy_grad(jac(xarr.copy(), *args), g, n)
+                njev += 1
+            else:
+                fx, gx = fun(xc)
+                f = _scalar(fx)
+                _copy_grad(gx, g, n)
+                njev += 1
+                nfev = nfev_counter()
+        elif task_starts(task, b'NEW_X'):
+            nit += 1
+            if callback is not None and callback(xarr.copy(), f):
+                settask(task, b'STOP: CALLBACK REQUESTED HALT')
+            if nit >= maxiter:
+                settask(task, b'STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT')
+            elif nfev > maxfun:
+                settask(task, b'STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT')
+        else:
+            break
+    return f, np.asarray(g), nfev, njev, nit, (<bytes>task[:60]).decode('ascii').rstrip()

@@ -1,0 +1,289 @@
+"""Reduced gradient and subspace minimisation over the free variables.
+
+Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
+
+- ``cmprlb``
+- ``subsm``
+"""
+
+from scipy.linalg.cython_blas cimport dcopy, dscal
+from scipy.linalg.cython_lapack cimport dtrtrs
+
+from lbfgsb._bmv cimport bmv
+
+import numpy as np
+
+
+cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
+                 double* sy, double* wt, double* z, double* r, double* wa,
+                 int* index, double theta, int col, int head, int nfree,
+                 bint cnstnd, int* info) noexcept nogil:
+    """Reduced gradient of the quadratic model at the Cauchy point.
+
+    [BLNZ95 §5]: r = -Z'(B(xcp - x) + g) over the nfree free variables
+    index(1:nfree), with B = theta*I - W M W' [BNS94] and z = xcp; the
+    product M c uses c = W'(xcp - x) left by cauchy in wa(2m+1:4m), and bmv
+    writes M c into wa(1:2m).  For an unconstrained problem with col > 0 it
+    is just r = -g.  info = -8 when bmv fails.
+    """
+    cdef int i, j, k, pointr     # loop counters; variable number; buffer column
+    cdef double a1, a2           # (M c)(j) and theta*(M c)(col+j)
+
+    if not cnstnd and col > 0:
+        for i in range(n):
+            r[i] = -g[i]
+    else:
+        for i in range(1, nfree + 1):
+            k = index[i - 1]
+            r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]
+        # wa(1:2col) := M wa(2m+1:2m+2col)
+        bmv(m, sy, wt, col, &wa[2 * m], wa, info)
+        if info[0] != 0:
+            info[0] = -8
+            return
+        pointr = head
+        for j in range(1, col + 1):
+            a1 = wa[j - 1]
+            a2 = theta * wa[col + j - 1]
+            for i in range(1, nfree + 1):
+                k = index[i - 1]
+                r[i - 1] = (r[i - 1] + wy[(k - 1) + (pointr - 1) * n] * a1) + \
+                    ws[(k - 1) + (pointr - 1) * n] * a2
+            pointr = pointr % m + 1
+
+
+cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
+                int* nbd, double* x, double* d, double* xp, double* ws,
+                double* wy, double theta, double* xx, double* gg, int col,
+                int head, int* iword, double* wv, double* wn, int iprint,
+                int* info) noexcept nogil:
+    """Subspace Newton step from the Cauchy point, projected onto the box.
+
+    [BLNZ95 §5.1] (direct primal method): on entry d(1:nsub) is the reduced
+    gradient r from cmprlb and x the Cauchy point; the step
+    d = (1/theta) r + (1/theta^2) Z'W K^{-1} W'Z r minimises the quadratic
+    model over the free variables ind(1:nsub), with K's factors in wn
+    (formk) and W = [Y, theta*S].  [MN11]: x + d is projected onto the
+    bounds; if that clips something (iword = 1) and the projected point is
+    not a descent direction from xx with gradient gg ((x - xx)'gg > 0), x is
+    restored from xp and instead moved by the largest feasible step
+    alpha <= 1 along d.  Writes x, d, xp (copy of the Cauchy point), wv
+    (2m work), iword; info non-zero when a triangular solve fails.
+    """
+    cdef int pointr, m2, col2, ibd, jy, js, i, j, k   # indices; ibd = blocking position
+    cdef double alpha, xk, dk, temp1, temp2           # step length; current x(k), d(i); temps
+    cdef double one = 1.0, zero = 0.0
+    cdef double dd_p                                  # directional derivative of projected step
+    cdef double rtheta                                # one/theta for dscal
+    cdef double t                                     # x(k) + d(i) before clipping
+    cdef int ione = 1
+    cdef int nrhs = 1
+    cdef char* uplo = b'U'
+    cdef char* trans_t = b'T'
+    cdef char* trans_n = b'N'
+    cdef char* diag = b'N'
+
+    if nsub <= 0:
+        return
+    # iprint: (>= 99) banner '----------------SUBSM entered-----------------'
+
+    # wv := W'Z d = [Y'Z d; theta*S'Z d]
+    pointr = head
+    for i in range(1, col + 1):
+        temp1 = zero
+        temp2 = zero
+        for j in range(1, nsub + 1):
+            k = ind[j - 1]
+            temp1 = temp1 + wy[(k - 1) + (pointr - 1) * n] * d[j - 1]
+            temp2 = temp2 + ws[(k - 1) + (pointr - 1) * n] * d[j - 1]
+        wv[i - 1] = temp1
+        wv[col + i - 1] = theta * temp2
+        pointr = pointr % m + 1
+
+    # wv := K^{-1} wv with K = U' diag(-I, I) U, U upper triangular in wn.
+    m2 = 2 * m
+    col2 = 2 * col
+    # wv := U'^{-1} wv   (2col x 2col upper triangle of wn, transposed; 1 rhs)
+    dtrtrs(uplo, trans_t, diag, &col2, &nrhs, wn, &m2, wv, &col2, info)
+    if info[0] != 0:
+        return
+    for i in range(col):
+        wv[i] = -wv[i]
+    # wv := U^{-1} wv   (2col x 2col upper triangle of wn; 1 rhs)
+    dtrtrs(uplo, trans_n, diag, &col2, &nrhs, wn, &m2, wv, &col2, info)
+    if info[0] != 0:
+        return
+
+    # d := d + (1/theta) Z'Y wv1 + Z'S wv2
+    pointr = head
+    for jy in range(1, col + 1):
+        js = col + jy
+        for i in range(1, nsub + 1):
+            k = ind[i - 1]
+            d[i - 1] = (d[i - 1] + (wy[(k - 1) + (pointr - 1) * n] * wv[jy - 1]) / theta) + \
+                ws[(k - 1) + (pointr - 1) * n] * wv[js - 1]
+        pointr = pointr % m + 1
+
+    # d := (1/theta) d   (nsub)
+    rtheta = one / theta
+    dscal(&nsub, &rtheta, d, &ione)
+
+    # Project x + d onto the box [MN11].
+    iword[0] = 0
+
+    # xp := x   (n)
+    dcopy(&n, x, &ione, xp, &ione)
+    for i in range(1, nsub + 1):
+        k = ind[i - 1]
+        dk = d[i - 1]
+        xk = x[k - 1]
+        if nbd[k - 1] != 0:
+            if nbd[k - 1] == 1:
+                # lower bound only
+                t = xk + dk
+                x[k - 1] = l[k - 1] if l[k - 1] > t else t
+                if x[k - 1] == l[k - 1]:
+                    iword[0] = 1
+            elif nbd[k - 1] == 2:
+                # both bounds
+                t = xk + dk
+                xk = l[k - 1] if l[k - 1] > t else t
+                x[k - 1] = u[k - 1] if u[k - 1] < xk else xk
+                if x[k - 1] == l[k - 1] or x[k - 1] == u[k - 1]:
+                    iword[0] = 1
+            elif nbd[k - 1] == 3:
+                # upper bound only
+                t = xk + dk
+                x[k - 1] = u[k - 1] if u[k - 1] < t else t
+                if x[k - 1] == u[k - 1]:
+                    iword[0] = 1
+        else:
+            # free variable
+            x[k - 1] = xk + dk
+
+    if iword[0] == 0:
+        # goto 911
+        # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
+        return
+
+    # Directional derivative of the projected step, over all n variables.
+    dd_p = zero
+    for i in range(n):
+        dd_p = dd_p + (x[i] - xx[i]) * gg[i]
+    if dd_p > zero:
+        # x := xp   (n)
+        dcopy(&n, xp, &ione, x, &ione)
+        # iprint: (>= 0) ' Positive dir derivative in projection ' and
+        #         ' Using the backtracking step '
+    else:
+        # goto 911
+        # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
+        return
+
+    # Backtrack: largest alpha <= 1 keeping x + alpha*d feasible.
+    alpha = one
+    temp1 = alpha
+    ibd = 0
+    for i in range(1, nsub + 1):
+        k = ind[i - 1]
+        dk = d[i - 1]
+        if nbd[k - 1] != 0:
+            if dk < zero and nbd[k - 1] <= 2:
+                temp2 = l[k - 1] - x[k - 1]
+                if temp2 >= zero:
+                    temp1 = zero
+                elif dk * alpha < temp2:
+                    temp1 = temp2 / dk
+            elif dk > zero and nbd[k - 1] >= 2:
+                temp2 = u[k - 1] - x[k - 1]
+                if temp2 <= zero:
+                    temp1 = zero
+                elif dk * alpha > temp2:
+                    temp1 = temp2 / dk
+            if temp1 < alpha:
+                alpha = temp1
+                ibd = i
+
+    if alpha < one:
+        dk = d[ibd - 1]
+        k = ind[ibd - 1]
+        if dk > zero:
+            x[k - 1] = u[k - 1]
+            d[ibd - 1] = zero
+        elif dk < zero:
+            x[k - 1] = l[k - 1]
+            d[ibd - 1] = zero
+    for i in range(1, nsub + 1):
+        k = ind[i - 1]
+        x[k - 1] = x[k - 1] + alpha * d[i - 1]
+    # label 911
+    # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
+
+
+def _check1(a, n, name):
+    if a.shape[0] != n:
+        raise ValueError(f"{name} must have length {n}, got {a.shape[0]}")
+
+
+def _check2(a, r, c, name):
+    if a.shape[0] != r or a.shape[1] != c:
+        raise ValueError(f"{name} must be {r} x {c}, got {a.shape[0]} x {a.shape[1]}")
+
+
+def py_cmprlb(int n, int m, double[::1] x, double[::1] g, double[::1, :] ws,
+              double[::1, :] wy, double[::1, :] sy, double[::1, :] wt,
+              double[::1] z, double[::1] wa, int[::1] index, double theta,
+              int col, int head, int nfree, bint cnstnd, int info=0):
+    """Test shim: returns (r, wa, info); wa (4m) is a modified copy, r has
+    length n (only r(1:nfree) is written in the constrained case)."""
+    if n < 1 or m < 1 or not (0 <= col <= m) or not (1 <= head <= m) or not (0 <= nfree <= n):
+        raise ValueError("bad n, m, col, head or nfree")
+    for a, nm in ((x, "x"), (g, "g"), (z, "z"), (index, "index")):
+        _check1(a, n, nm)
+    _check1(wa, 4 * m, "wa")
+    _check2(ws, n, m, "ws")
+    _check2(wy, n, m, "wy")
+    _check2(sy, m, m, "sy")
+    _check2(wt, m, m, "wt")
+    r_arr = np.zeros(n, dtype=np.float64)
+    wa_arr = np.array(wa, copy=True)
+    cdef double[::1] rv = r_arr
+    cdef double[::1] wav = wa_arr
+    cdef int cinfo = info
+    cmprlb(n, m, &x[0], &g[0], &ws[0, 0], &wy[0, 0], &sy[0, 0], &wt[0, 0],
+           &z[0], &rv[0], &wav[0], &index[0], theta, col, head, nfree, cnstnd,
+           &cinfo)
+    return r_arr, wa_arr, cinfo
+
+
+def py_subsm(int n, int m, int nsub, int[::1] ind, double[::1] l,
+             double[::1] u, int[::1] nbd, double[::1] x, double[::1] d,
+             double[::1, :] ws, double[::1, :] wy, double theta,
+             double[::1] xx, double[::1] gg, int col, int head,
+             double[::1, :] wn, int iprint=-1):
+    """Test shim: x (Cauchy point) and d (reduced gradient, length n) are
+    copied; returns (x, d, xp, iword, wv, info)."""
+    if n < 1 or m < 1 or not (0 <= col <= m) or not (1 <= head <= m) or not (0 <= nsub <= n):
+        raise ValueError("bad n, m, col, head or nsub")
+    if ind.shape[0] < max(nsub, 1):
+        raise ValueError("ind must have length >= nsub")
+    for a, nm in ((l, "l"), (u, "u"), (nbd, "nbd"), (x, "x"), (d, "d"),
+                  (xx, "xx"), (gg, "gg")):
+        _check1(a, n, nm)
+    _check2(ws, n, m, "ws")
+    _check2(wy, n, m, "wy")
+    _check2(wn, 2 * m, 2 * m, "wn")
+    x_arr = np.array(x, copy=True)
+    d_arr = np.array(d, copy=True)
+    xp_arr = np.zeros(n, dtype=np.float64)
+    wv_arr = np.zeros(2 * m, dtype=np.float64)
+    cdef double[::1] xv = x_arr
+    cdef double[::1] dv = d_arr
+    cdef double[::1] xpv = xp_arr
+    cdef double[::1] wvv = wv_arr
+    cdef int iword = 0
+    cdef int info = 0
+    subsm(n, m, nsub, &ind[0], &l[0], &u[0], &nbd[0], &xv[0], &dv[0],
+          &xpv[0], &ws[0, 0], &wy[0, 0], theta, &xx[0], &gg[0], col, head,
+          &iword, &wvv[0], &wn[0, 0], iprint, &info)
+    return x_arr, d_arr, xp_arr, iword, wv_arr, info

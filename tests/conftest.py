@@ -1,0 +1,13 @@
+"""Make `reference` and `tools` importable from the repository root.
+
+The root is appended, not prepended, so that `import lbfgsb` keeps finding the
+installed (compiled) package rather than the source directory.
+"""
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))

@@ -1,0 +1,244 @@
+"""The SciPy-compatible API: same results as SciPy, clear errors on bad input."""
+
+import numpy as np
+import pytest
+import scipy.optimize as so
+from numpy.testing import assert_allclose, assert_array_equal
+
+import lbfgsb
+
+
+# ---------------------------------------------------------------------------
+# problems
+
+def rosen_fg(x):
+    return so.rosen(x), so.rosen_der(x)
+
+
+def quad_fg(x, c):
+    # a convex quadratic whose unconstrained minimizer c lies partly outside
+    # the box used below, so bounds are active at the solution
+    d = x - c
+    w = np.arange(1, x.size + 1, dtype=float)
+    return 0.5 * np.sum(w * d * d), w * d
+
+
+X = np.arange(0, 10, 1)
+Y = 2 * X + 3
+
+
+def linreg(parameters, *args):
+    x, y = args
+    m, b = parameters
+    return np.sum(np.power(y - (m * x + b), 2))
+
+
+CASES = []
+for n in (2, 3, 5, 10, 30, 100):
+    CASES.append((f"rosen-{n}", rosen_fg, np.full(n, -1.2), None, ()))
+for n in (2, 10, 100):
+    CASES.append((f"rosen-{n}-bounded", rosen_fg, np.full(n, 0.5),
+                  [(-2.0, 0.8)] * n, ()))
+CASES.append(("rosen-10-mixed", rosen_fg, np.linspace(-1, 1, 10),
+              [(None, 0.5), (-1, None), (None, None), (0.2, 0.9), (-np.inf, np.inf)] * 2, ()))
+c = np.linspace(-2, 3, 20)
+CASES.append(("quadratic-active", quad_fg, np.zeros(20), [(-1.0, 1.0)] * 20, (c,)))
+
+
+@pytest.mark.parametrize("name,fg,x0,bounds,args", CASES, ids=[c[0] for c in CASES])
+def test_minimize_matches_scipy_iteration_counts_and_solution(name, fg, x0, bounds, args):
+    ref = so.minimize(fg, x0, args=args, jac=True, bounds=bounds, method="L-BFGS-B")
+    res = lbfgsb.minimize(fg, x0, args=args, jac=True, bounds=bounds)
+    assert res.nit == ref.nit
+    assert res.nfev == ref.nfev
+    assert res.njev == ref.njev
+    assert res.status == ref.status
+    assert res.message == ref.message
+    assert res.success == ref.success
+    assert_allclose(res.x, ref.x, rtol=1e-10, atol=0)
+    assert_allclose(res.fun, ref.fun, rtol=1e-10, atol=1e-300)
+    assert_allclose(res.jac, ref.jac, rtol=1e-8, atol=1e-12)
+    v = np.linspace(-1, 1, x0.size)
+    assert_allclose(res.hess_inv @ v, ref.hess_inv @ v, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,fg,x0,bounds,args", CASES[:6], ids=[c[0] for c in CASES[:6]])
+def test_fmin_l_bfgs_b_matches_scipy(name, fg, x0, bounds, args):
+    x1, f1, d1 = so.fmin_l_bfgs_b(fg, x0, args=args, bounds=bounds)
+    x2, f2, d2 = lbfgsb.fmin_l_bfgs_b(fg, x0, args=args, bounds=bounds)
+    assert_allclose(x2, x1, rtol=1e-10)
+    assert_allclose(f2, f1, rtol=1e-10, atol=1e-300)
+    for key in ("warnflag", "funcalls", "nit", "task"):
+        assert d2[key] == d1[key], key
+
+
+def test_scipy_page_examples_approx_grad_with_and_without_bounds():
+    x0 = np.array([0.0, 1.0])
+    for bounds in (None, [(0, 5), (5, 10)]):
+        x1, f1, d1 = so.fmin_l_bfgs_b(linreg, x0=x0, args=(X, Y), approx_grad=True,
+                                      bounds=bounds)
+        x2, f2, d2 = lbfgsb.fmin_l_bfgs_b(linreg, x0=x0, args=(X, Y), approx_grad=True,
+                                          bounds=bounds)
+        assert_allclose(x2, x1, rtol=1e-10)
+        assert_allclose(f2, f1, rtol=1e-10)
+        assert (d2["nit"], d2["funcalls"], d2["warnflag"], d2["task"]) == \
+               (d1["nit"], d1["funcalls"], d1["warnflag"], d1["task"])
+    # the bounded solution sits on the bound b = 5
+    assert x2[1] == 5.0
+
+
+def test_separate_jac_callable_gives_the_same_run_as_jac_true():
+    x0 = np.full(6, -1.2)
+    a = lbfgsb.minimize(so.rosen, x0, jac=so.rosen_der)
+    b = lbfgsb.minimize(rosen_fg, x0, jac=True)
+    assert_array_equal(a.x, b.x)
+    assert (a.nit, a.nfev, a.njev) == (b.nit, b.nfev, b.njev)
+
+
+def test_usable_as_custom_method_of_scipy_minimize():
+    x0 = np.full(4, -1.2)
+    res = so.minimize(rosen_fg, x0, jac=True, method=lbfgsb.minimize,
+                      bounds=so.Bounds(-2, 0.7))
+    ref = so.minimize(rosen_fg, x0, jac=True, method="L-BFGS-B", bounds=so.Bounds(-2, 0.7))
+    assert_allclose(res.x, ref.x, rtol=1e-10)
+    assert res.nit == ref.nit
+
+
+def test_bounds_object_and_pairs_are_equivalent():
+    x0 = np.full(5, 0.3)
+    a = lbfgsb.minimize(rosen_fg, x0, jac=True, bounds=so.Bounds([-1] * 5, [0.6] * 5))
+    b = lbfgsb.minimize(rosen_fg, x0, jac=True, bounds=[(-1, 0.6)] * 5)
+    assert_array_equal(a.x, b.x)
+    assert np.all(a.x <= 0.6)
+
+
+def test_maxiter_and_maxfun_stop_like_scipy():
+    x0 = np.full(10, -1.2)
+    for opts in ({"maxiter": 5}, {"maxfun": 7}):
+        ref = so.minimize(rosen_fg, x0, jac=True, method="L-BFGS-B", options=opts)
+        res = lbfgsb.minimize(rosen_fg, x0, jac=True, **opts)
+        assert res.status == ref.status == 1
+        assert res.message == ref.message
+        assert (res.nit, res.nfev) == (ref.nit, ref.nfev)
+        assert_allclose(res.x, ref.x, rtol=1e-10)
+
+
+def test_callback_gets_intermediate_result_and_can_stop_the_run():
+    seen = []
+
+    def cb(intermediate_result):
+        seen.append((intermediate_result.x.copy(), intermediate_result.fun))
+        if len(seen) == 3:
+            raise StopIteration
+
+    res = lbfgsb.minimize(rosen_fg, np.full(4, -1.2), jac=True, callback=cb)
+    assert len(seen) == 3 and res.nit == 3
+    assert res.message == "STOP: CALLBACK REQUESTED HALT"
+    assert res.status == 2 and not res.success
+    assert seen[-1][1] == res.fun
+
+
+def test_old_style_callback_receives_each_iterate():
+    xs = []
+    res = lbfgsb.minimize(rosen_fg, np.full(3, -1.2), jac=True, callback=xs.append)
+    assert len(xs) == res.nit
+    assert_array_equal(xs[-1], res.x)
+
+
+# ---------------------------------------------------------------------------
+# bad input
+
+def test_infeasible_bounds_raise():
+    with pytest.raises(ValueError, match="lower bounds is greater"):
+        lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, bounds=[(1, 0), (0, 1)])
+
+
+def test_wrong_number_of_bounds_raises():
+    with pytest.raises(ValueError, match="length of x0 != length of bounds"):
+        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], bounds=[(0, 1)])
+
+
+@pytest.mark.parametrize("x0", [[np.nan, 0.0], [0.0, np.inf]])
+def test_non_finite_x0_raises(x0):
+    with pytest.raises(ValueError, match="finite"):
+        lbfgsb.minimize(rosen_fg, x0, jac=True)
+
+
+@pytest.mark.parametrize("opts,match", [
+    ({"maxcor": 0}, "maxcor"),
+    ({"maxls": 0}, "maxls"),
+    ({"ftol": -1.0}, "ftol"),
+    ({"gtol": -1e-5}, "gtol"),
+    ({"flavour": "fortran77"}, "flavour"),
+])
+def test_invalid_options_raise(opts, match):
+    with pytest.raises(ValueError, match=match):
+        lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, **opts)
+
+
+def test_negative_factr_and_pgtol_raise_in_fmin():
+    with pytest.raises(ValueError, match="factr"):
+        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], factr=-1)
+    with pytest.raises(ValueError, match="pgtol"):
+        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], pgtol=-1)
+    with pytest.raises(ValueError, match="m"):
+        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], m=0)
+
+
+def test_gradient_of_wrong_shape_raises():
+    with pytest.raises(ValueError, match="gradient must have shape"):
+        lbfgsb.minimize(lambda x: (x @ x, np.zeros(3)), [1.0, 2.0], jac=True)
+
+
+def test_non_scalar_objective_raises():
+    with pytest.raises(ValueError, match="scalar"):
+        lbfgsb.minimize(lambda x: (x, 2 * x), [1.0, 2.0], jac=True)
+
+
+def test_user_exception_propagates_with_traceback_and_next_run_is_unaffected():
+    class Boom(RuntimeError):
+        pass
+
+    calls = []
+
+    def bad(x):
+        calls.append(1)
+        if len(calls) == 4:
+            raise Boom("from the objective")
+        return rosen_fg(x)
+
+    with pytest.raises(Boom, match="from the objective") as info:
+        lbfgsb.minimize(bad, np.full(3, -1.2), jac=True)
+    assert any(e.name == "bad" for e in info.traceback)
+    a = lbfgsb.minimize(rosen_fg, np.full(3, -1.2), jac=True)
+    b = so.minimize(rosen_fg, np.full(3, -1.2), jac=True, method="L-BFGS-B")
+    assert a.nit == b.nit
+
+
+def test_callback_exception_propagates():
+    def cb(xk):
+        raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        lbfgsb.minimize(rosen_fg, np.full(3, -1.2), jac=True, callback=cb)
+
+
+def test_nan_from_the_objective_ends_in_abnormal_termination_not_convergence():
+    def nan_after(x):
+        f, g = rosen_fg(x)
+        if x[0] > -1.0:
+            return np.nan, g * np.nan
+        return f, g
+
+    res = lbfgsb.minimize(nan_after, np.full(2, -1.2), jac=True)
+    ref = so.minimize(nan_after, np.full(2, -1.2), jac=True, method="L-BFGS-B")
+    assert not res.success
+    assert res.message == ref.message
+    assert res.message.startswith("ABNORMAL")
+    assert np.isfinite(res.fun)
+
+
+def test_inf_from_the_objective_does_not_hang():
+    res = lbfgsb.minimize(lambda x: (np.inf, np.ones_like(x)), [1.0, 2.0], jac=True)
+    assert not res.success
+    assert res.nfev < 100

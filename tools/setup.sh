@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for lbfgsb: Debian's Fortran L-BFGS-B (the reference),
+# the Python build and test dependencies, and the package itself.
+# Idempotent; runs as root (apt-get) or as a user who already has liblbfgsb0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ldconfig -p 2>/dev/null | grep -q 'liblbfgsb.so.0'; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq liblbfgsb0 >/dev/null
+    else
+        echo "setup: liblbfgsb0 (Debian's Fortran L-BFGS-B) is not installed and" \
+             "cannot be installed here; the Fortran column will be skipped." >&2
+    fi
+fi
+
+PY=${PYTHON:-python3}
+$PY -m pip install -q --disable-pip-version-check \
+    "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
+    pytest hypothesis matplotlib
+$PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
