@@ -152,6 +152,10 @@ cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
         raise ValueError("the saved state in isave is corrupted (head, col, "
                          "itail, iupdat, nfree, nenter or ileave out of range); "
                          "restart with task='START'")
+    if isave[21 + 8] <= 0:
+        # before the first NEW_X the index sets are not yet read back by any
+        # routine (freev writes them in the first iteration)
+        return 0
     for i in range(n):
         k = iwa[i]
         if k < 1 or k > n:
@@ -239,10 +243,18 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     _load_task(cv, ccsave)
     cdef int info = 0, k = 0
 
+    cdef double[::1] lv0, uv0
+    cdef int[::1] nv0
     if n < 1 or m < 1:
         # Only errclb can run: the partition of wa would be empty or negative.
         if task_eq(ctask, b'START'):
-            errclb(n, m, factr, NULL, NULL, NULL, ctask, &info, &k)
+            if n >= 1:
+                lv0 = la
+                uv0 = ua
+                nv0 = nbda
+                errclb(n, m, factr, &lv0[0], &uv0[0], &nv0[0], ctask, &info, &k)
+            else:
+                errclb(n, m, factr, NULL, NULL, NULL, ctask, &info, &k)
             _store_task(ctask, tv)
             return
         raise ValueError("n and m must be positive")

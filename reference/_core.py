@@ -320,8 +320,21 @@ def register(name, classification, default_n, sizes, source, *, family, **kw):
     return deco
 
 
+# other names under which some problems are known (not listed by names())
+ALIASES = {
+    "BROYDN3D": "BROYDN3DLS",
+    "BROYDNBD": "BROYDNBDLS",
+    "INTEQNE": "INTEQNELS",
+    "TRIGON": "ARGTRIGLS",
+    "POWELLBS": "POWELLBSLS",
+    "MEYER": "MEYER3",
+    "WOOD": "WOODS",
+}
+
+
 def spec(name):
     key = str(name).upper()
+    key = ALIASES.get(key, key)
     try:
         return REGISTRY[key]
     except KeyError:

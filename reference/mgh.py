@@ -393,7 +393,6 @@ def _osborneb(n):
 
     def rj(x):
         e1 = np.exp(-t * x[4])
-        cols = [e1]
         model = x[0] * e1
         J = np.zeros((65, 11))
         J[:, 0] = -e1
@@ -405,7 +404,6 @@ def _osborneb(n):
             J[:, a] = -e
             J[:, s] = x[a] * d * d * e
             J[:, c] = -x[a] * e * 2.0 * x[s] * d
-        del cols
         r = _OSB2_Y - model
         return r, J
 
@@ -475,7 +473,7 @@ def _penalty1(n):
 
 
 # 24 -----------------------------------------------------------------------
-@register("PENALTY2", "SUR2-AN-V-0", 10, Scalable(2), MGH + ", problem 24 (penalty function II)",
+@register("PENALTY2", "SUR2-AN-V-0", 10, Scalable(2, max_n=1000), MGH + ", problem 24 (penalty function II)",
           family="mgh", fopt={4: 9.37629e-6, 10: 2.93660e-4}, ftol=1e-5, test_n=10)
 def _penalty2(n):
     a = 1e-5
@@ -708,7 +706,9 @@ def _cheb_fopt(n):
 def _chebyqad(n):
     m = n
     k = np.arange(1, m + 1)
-    integ = np.where(k % 2 == 0, -1.0 / (k * k - 1.0), 0.0)
+    integ = np.zeros(m)
+    ev = k % 2 == 0
+    integ[ev] = -1.0 / (k[ev] * k[ev] - 1.0)
 
     def fg(x):
         y = 2.0 * x - 1.0

@@ -218,8 +218,8 @@ def _dmsa(n):
 
 @register("DODC", "OUR2-MY-V-0", 2500, _SQ,
           MP2 + ", optimal design with composite materials (lambda=0.008, mu1=1, mu2=2)",
-          family="minpack2", test_n=196, smooth=True,
-          notes="objective is C^1 (the integrand has second-derivative jumps)")
+          family="minpack2", test_n=196, smooth=False,
+          notes="objective is only C^1 (the integrand has second-derivative jumps)")
 def _dodc(n, lam=0.008, mu1=1.0, mu2=2.0):
     m = grid_size(n)
     h = 1.0 / (m + 1)

@@ -513,3 +513,89 @@ def test_prn2lb_sets_word_even_when_silent():
         _, w = _ours(P.py_prn2lb, 1, [0.0], 1.0, [0.0], -1, 0, 0, 1, 0, 0.0, 0, b"xyz",
                      iword, 0, 1.0, 0.0)
         assert w == word
+
+
+# ---------------------------------------------------------------------------
+# whole runs: the trace of setulb (prn*lb plus the messages inside the kernels)
+
+
+def _fg_driver1(x):
+    """driver1.f's function: 4 * (0.25 (x1 - 1)^2 + sum (x_i - x_{i-1}^2)^2)."""
+    n = len(x)
+    f = .25 * (x[0] - 1.0) ** 2
+    for i in range(1, n):
+        f = f + (x[i] - x[i - 1] ** 2) ** 2
+    f = 4.0 * f
+    g = np.empty(n)
+    t1 = x[1] - x[0] ** 2
+    g[0] = 2.0 * (x[0] - 1.0) - 16.0 * x[0] * t1
+    for i in range(1, n - 1):
+        t2 = t1
+        t1 = x[i + 1] - x[i] ** 2
+        g[i] = 8.0 * t2 - 16.0 * x[i] * t1
+    g[n - 1] = 8.0 * t1
+    return f, g
+
+
+def _problem(kind, n):
+    nbd = np.full(n, 2, np.int32)
+    l = np.where(np.arange(n) % 2 == 0, 1.0, -100.0)
+    u = np.full(n, 100.0)
+    x0 = np.full(n, 3.0)
+    if kind == "unconstrained":
+        nbd[:] = 0
+    elif kind == "infeasible_x0":
+        x0[::3] = 200.0
+    elif kind == "mixed_bounds":
+        nbd = (np.arange(n) % 4).astype(np.int32)
+        x0[1::4] = -100.0
+    elif kind == "invalid_nbd":
+        nbd[2] = 7
+    elif kind == "no_feasible_point":
+        l[1] = 200.0
+    return x0, l, u, nbd
+
+
+def _run(setulb, fortran, n, m, kind, iprint, maxit=60):
+    x0, l, u, nbd = _problem(kind, n)
+    x, f, g = x0.copy(), np.zeros(1), np.zeros(n)
+    wa = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m)
+    iwa = np.zeros(3 * n, np.int32)
+    iwa[:n] = np.arange(1, n + 1)
+    iwa[2 * n:] = 1
+    task, csave = fortran.make_task("START"), fortran.make_task("")
+    lsave, isave, dsave = np.zeros(4, np.int32), np.zeros(44, np.int32), np.zeros(29)
+    for _ in range(2000):
+        setulb(n, m, x, l, u, nbd, f, g, 1e7, 1e-5, wa, iwa, task, iprint, csave, lsave,
+               isave, dsave)
+        t = fortran.task_str(task)
+        if t.startswith("FG"):
+            f[0], g[:] = _fg_driver1(x)
+        elif t.startswith("NEW_X"):
+            if isave[29] >= maxit:
+                task[:] = fortran.make_task("STOP: TOTAL NO. of ITERATIONS REACHED LIMIT")
+        else:
+            return t
+
+
+@needs_lib
+@pytest.mark.parametrize("kind", ["bounded", "unconstrained", "infeasible_x0", "mixed_bounds",
+                                  "invalid_nbd", "no_feasible_point"])
+@pytest.mark.parametrize("iprint", LEVELS + [5, 50])
+def test_setulb_trace_is_byte_identical_to_fortran(kind, iprint):
+    fortran = pytest.importorskip("tools.fortran")
+    from lbfgsb import _driver
+    try:
+        F = fortran.load("scipy")
+    except OSError as e:  # pragma: no cover
+        pytest.skip(str(e))
+
+    def ours(n, m, *args):
+        _driver.setulb(m, *args)
+
+    for n in (7, 25):
+        ref_task = []
+        ref = _capture_fd1(lambda: ref_task.append(_run(F.setulb, fortran, n, 5, kind, iprint)))
+        got, task = _ours(_run, ours, fortran, n, 5, kind, iprint)
+        assert task == ref_task[0]
+        assert got == ref
