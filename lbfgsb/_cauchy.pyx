@@ -14,6 +14,11 @@ from libc.math cimport fabs
 from scipy.linalg.cython_blas cimport ddot, daxpy, dcopy, dscal
 
 from lbfgsb._bmv cimport bmv
+from lbfgsb._status cimport FLAVOUR_SCIPY
+from lbfgsb._print cimport (write_cauchy_subgnorm_zero, write_cauchy_entered,
+                            write_cauchy_breakpoints, write_cauchy_piece,
+                            write_cauchy_fixed, write_cauchy_gcp, write_cauchy_x,
+                            write_cauchy_exit)
 
 
 cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
@@ -21,7 +26,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                  int m, double* wy, double* ws, double* sy, double* wt,
                  double theta, int col, int head, double* p, double* c,
                  double* wbp, double* v, int* nseg, int iprint, double sbgnrm,
-                 int* info, double epsmch) noexcept nogil:
+                 int* info, double epsmch, int flavour) noexcept nogil:
     """Generalized Cauchy point xcp of [BLNZ95] §4.
 
     Follows the piecewise linear path x(t) = P(x - t g, l, u) and returns in
@@ -65,6 +70,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
     if sbgnrm <= zero:
         # iprint: if iprint >= 0, 'Subgnorm = 0.  GCP = X.'
+        if iprint >= 0:
+            write_cauchy_subgnorm_zero()
         # xcp := x   (n x 1)
         dcopy(&n, x, &inc, xcp, &inc)
         return
@@ -77,6 +84,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     col2 = 2 * col
     f1 = zero
     # iprint: if iprint >= 99, '---------------- CAUCHY entered-------------------'
+    if iprint >= 99:
+        write_cauchy_entered()
 
     for i in range(col2):
         p[i] = zero
@@ -147,6 +156,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     if nbreak == 0 and nfree == n + 1:
         # d = 0: the GCP is x.
         # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
+        if iprint > 100:
+            write_cauchy_x(n, xcp)
         return
 
     # c = W'(xcp - x) = 0
@@ -169,6 +180,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     tsum = zero
     nseg[0] = 1
     # iprint: if iprint >= 99, 'There are ', nbreak, '  breakpoints '
+    if iprint >= 99:
+        write_cauchy_breakpoints(nbreak)
 
     if nbreak != 0:
         nleft = nbreak
@@ -197,6 +210,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             # iprint: if dt != 0 and iprint >= 100, 'Piece ', nseg, ' --f1, f2 at
             #         start point ', f1, f2; 'Distance to the next break point = ', dt;
             #         'Distance to the stationary point = ', dtm
+            if dt != zero and iprint >= 100:
+                write_cauchy_piece(nseg[0], f1, f2, dt, dtm)
 
             if dtm < dt:
                 break    # goto 888: minimizer inside this segment
@@ -216,7 +231,11 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 xcp[ibp - 1] = l[ibp - 1]
                 iwhere[ibp - 1] = 1
             # iprint: if iprint >= 100, 'Variable  ', ibp, '  is fixed.'
-            if nleft == 0 and nbreak == n:
+            if iprint >= 100:
+                write_cauchy_fixed(ibp)
+            # flavour "scipy": SciPy's C can never take this exit (its test
+            # compares a 0-based count with n); it goes on through the segment
+            if nleft == 0 and nbreak == n and flavour != FLAVOUR_SCIPY:
                 # every variable is fixed: xcp is the GCP
                 dtm = dt
                 # goto 999
@@ -224,7 +243,11 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                     # c := c + dtm p   (2col x 1)
                     daxpy(&col2, &dtm, p, &inc, c, &inc)
                 # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
+                if iprint > 100:
+                    write_cauchy_x(n, xcp)
                 # iprint: if iprint >= 99, '---------------- exit CAUCHY----------------------'
+                if iprint >= 99:
+                    write_cauchy_exit()
                 return
 
             nseg[0] = nseg[0] + 1
@@ -280,6 +303,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     # label 888
     # iprint: if iprint >= 99, 'GCP found in this segment', 'Piece ', nseg,
     #         ' --f1, f2 at start point ', f1, f2; 'Distance to the stationary point = ', dtm
+    if iprint >= 99:
+        write_cauchy_gcp(nseg[0], f1, f2, dtm)
     if dtm <= zero:
         dtm = zero
     tsum = tsum + dtm
@@ -293,7 +318,11 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
         # c := c + dtm p   (2col x 1)
         daxpy(&col2, &dtm, p, &inc, c, &inc)
     # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
+    if iprint > 100:
+        write_cauchy_x(n, xcp)
     # iprint: if iprint >= 99, '---------------- exit CAUCHY----------------------'
+    if iprint >= 99:
+        write_cauchy_exit()
 
 
 cdef void hpsolb(int n, double* t, int* iorder, int iheap) noexcept nogil:
@@ -373,7 +402,7 @@ def py_cauchy(double[::1] x, double[::1] l, double[::1] u, int[::1] nbd,
               double theta, int col, int head, double[::1] p, double[::1] c,
               double[::1] wbp, double[::1] v, int nseg=0, int iprint=-1,
               double sbgnrm=1.0, int info=0,
-              double epsmch=2.220446049250313e-16):
+              double epsmch=2.220446049250313e-16, int flavour=0):
     """cauchy; every array argument is updated in place, as the Fortran does.
 
     wy, ws: Fortran-ordered (n, m) (the Fortran declares (n, col) but indexes
@@ -403,5 +432,5 @@ def py_cauchy(double[::1] x, double[::1] l, double[::1] u, int[::1] nbd,
     cauchy(n, &x[0], &l[0], &u[0], &nbd[0], &g[0], &iorder[0], &iwhere[0],
            &t[0], &d[0], &xcp[0], m, &wy[0, 0], &ws[0, 0], &sy[0, 0],
            &wt[0, 0], theta, col, head, &p[0], &c[0], &wbp[0], &v[0], &nseg,
-           iprint, sbgnrm, &info, epsmch)
+           iprint, sbgnrm, &info, epsmch, flavour)
     return nseg, info

@@ -335,11 +335,18 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
 
     settask(task, b'START')
     settask(csave, b' ')
+    cdef double fc             # the f setulb sees (and may overwrite)
     while True:
+        fc = f
         with nogil:
-            _setulb.setulb(n, m, px, pl, pu, pnbd, &f, pg, factr, pgtol, pwa,
+            _setulb.setulb(n, m, px, pl, pu, pnbd, &fc, pg, factr, pgtol, pwa,
                            piwa, task, iprint, csave, plsave, pisave, pdsave,
                            maxls, flavour)
+        if flavour != FLAVOUR_SCIPY:
+            # The Fortran restores f with x and g when a line search fails;
+            # SciPy's wrapper takes f by value and loses that write, so its
+            # result reports the last trial f (flavour "scipy" keeps that).
+            f = fc
         if task[0] == b'F' and task[1] == b'G':
             # the minimization routine wants f and g at the current x
             xc = xarr.copy()
@@ -376,3 +383,96 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
         else:
             break
     return f, np.asarray(g), nfev, njev, nit, (<bytes>task[:60]).decode('ascii').rstrip()
+
+
+# ---------------------------------------------------------------------------
+# SciPy >= 1.15's private interface
+
+# isave entries that SciPy's C stores 0-based where the Fortran stores 1-based:
+# the offsets of the wa blocks (isave[3..15]), head, itail and ileave
+_SCIPY_ZERO_BASED = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                     21 + 5, 21 + 7, 21 + 18)
+
+
+def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
+                 iwa, task, lsave, isave, dsave, int maxls, ln_task):
+    """L-BFGS-B reverse communication with SciPy's private signature.
+
+    A drop-in for ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15): the same
+    17 positional arguments, the integer task codes ``task[0:2]`` and
+    ``ln_task[0:2]`` (see ``lbfgsb._status``), and SciPy's state layout in
+    ``isave``, ``dsave``, ``lsave`` and ``iwa`` (0-based offsets and variable
+    numbers, epsmch and timers not stored).  It runs the port with
+    ``flavour="scipy"``, so a loop copied from SciPy's ``_minimize_lbfgsb``
+    produces SciPy's iterates bit for bit.  As in SciPy, ``f`` is taken by
+    value and never written back.
+
+    Parameters
+    ----------
+    m : int
+    x, l, u, g, wa, dsave : ndarray of float64
+    nbd, iwa, task, lsave, isave, ln_task : ndarray of int32
+    f : float
+    factr, pgtol : float
+    maxls : int
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong type or length (SciPy checks less: the port
+        refuses what would make the kernels read or write out of range), and
+        for a saved state that no run could have written.
+    """
+    if maxls < 1:
+        raise ValueError("maxls must be positive")
+    xa = _f64(x, "x", 0)
+    cdef int n = xa.shape[0]
+    ta = _i32(task, "task", 2)
+    lta = _i32(ln_task, "ln_task", 2)
+    isa = _i32(isave, "isave", 44)
+    dsa = _f64(dsave, "dsave", 29)
+    iwaa = _i32(iwa, "iwa", 3 * n)
+    cdef double fval = float(f)
+    fa = np.array([fval])
+    ctask = np.zeros(1, "S60")
+    ccsave = np.zeros(1, "S60")
+    ctask[0] = task_from_scipy_codes(ta[0], ta[1]).encode()
+    ccsave[0] = task_from_scipy_codes(lta[0], lta[1], line_search=True).encode()
+    start = int(ta[0]) == 0
+
+    # to the Fortran's layout (copies: a refused state leaves the caller's
+    # arrays as they were)
+    isf = isa.copy()
+    iwf = iwaa.copy()
+    dsf = dsa.copy()
+    if not start:
+        for i in _SCIPY_ZERO_BASED:
+            isf[i] += 1
+        iwf[0:n] += 1
+        iwf[2 * n:3 * n] += 1
+        dsf[4] = 2.220446049250313e-16      # epsmch: SciPy keeps it static
+    setulb(m, xa, l, u, nbd, fa, g, factr, pgtol, wa, iwf, ctask, -1, ccsave,
+           lsave, isf, dsf, maxls, flavour="scipy")
+
+    # back to SciPy's layout
+    keep_isave23 = isa[23]
+    keep_dsave = dsa[4:10].copy()
+    if isf[3] != 0:
+        for i in _SCIPY_ZERO_BASED:
+            # itail and ileave start at 0 in both codes ("not set yet")
+            if isf[i] > 0:
+                isf[i] -= 1
+    if not start:
+        iwf[0:n] -= 1
+        iwf[2 * n:3 * n] -= 1
+    isa[:44] = isf[:44]
+    isa[23] = keep_isave23                 # itfile: not written by SciPy's C
+    dsa[:29] = dsf[:29]
+    dsa[4:10] = keep_dsave                 # epsmch and timers: not written
+    iwaa[:3 * n] = iwf[:3 * n]
+    ta[0], ta[1] = scipy_codes_from_task(ctask[0])
+    status, detail = scipy_codes_from_task(ccsave[0])
+    if status == 4:
+        lta[0] = 4                         # SciPy leaves ln_task[1] as it was
+    else:
+        lta[0], lta[1] = status, detail

@@ -9,13 +9,15 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 from scipy.linalg.cython_blas cimport ddot, dcopy
 from scipy.linalg.cython_lapack cimport dpotrf, dtrtrs
 
+from lbfgsb._status cimport FLAVOUR_SCIPY
+
 import numpy as np
 
 
 cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 int iupdat, bint updatd, double* wn, double* wn1, int m,
                 double* ws, double* wy, double* sy, double theta, int col,
-                int head, int* info) noexcept nogil:
+                int head, int* info, int flavour) noexcept nogil:
     """Form and factorise the 2col x 2col matrix K of the direct primal method.
 
     [BLNZ95 §5.1]: with Z the free variables at the Cauchy point and A the
@@ -181,8 +183,14 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
     # Form L_b' = L_a^{-1} (R_z' - L_a') column by column:
     # wn(1:col, js) := (L_a')^{-T} wn(1:col, js)   (col x col triangular, 1 rhs), js = col+1..2col
     col2 = 2 * col
-    for js in range(col + 1, col2 + 1):
-        dtrtrs(uplo, trans_t, diag, &col, &nrhs, wn, &m2, &wn[(js - 1) * m2], &col, info)
+    if flavour == FLAVOUR_SCIPY:
+        # flavour "scipy": SciPy's C solves for all col right-hand sides in one
+        # call (ldb = 2m); the blocked solve rounds differently
+        # wn(1:col, col+1:2col) := (L_a')^{-T} wn(1:col, col+1:2col)   (col x col, col rhs)
+        dtrtrs(uplo, trans_t, diag, &col, &col, wn, &m2, &wn[col * m2], &m2, info)
+    else:
+        for js in range(col + 1, col2 + 1):
+            dtrtrs(uplo, trans_t, diag, &col, &nrhs, wn, &m2, &wn[(js - 1) * m2], &col, info)
 
     # (2,2) block := theta*S'AA'S + L_b L_b' (upper triangle)
     for is_ in range(col + 1, col2 + 1):
@@ -239,7 +247,7 @@ def _check2(a, r, c, name):
 def py_formk(int n, int nsub, int[::1] ind, int nenter, int ileave,
              int[::1] indx2, int iupdat, bint updatd, double[::1, :] wn,
              double[::1, :] wn1, int m, double[::1, :] ws, double[::1, :] wy,
-             double[::1, :] sy, double theta, int col, int head):
+             double[::1, :] sy, double theta, int col, int head, int flavour=0):
     """Test shim: wn, wn1 (2m x 2m, Fortran order) are updated in place on
     copies; returns (wn, wn1, info)."""
     if n < 1 or m < 1 or not (0 <= col <= m) or not (1 <= head <= m):
@@ -260,7 +268,7 @@ def py_formk(int n, int nsub, int[::1] ind, int nenter, int ileave,
     cdef int info = 0
     formk(n, nsub, &ind[0], nenter, ileave, &indx2[0], iupdat, updatd,
           &wnv[0, 0], &wn1v[0, 0], m, &ws[0, 0], &wy[0, 0], &sy[0, 0], theta,
-          col, head, &info)
+          col, head, &info, flavour)
     return wn_out, wn1_out, info
 
 

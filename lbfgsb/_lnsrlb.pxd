@@ -4,7 +4,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
                  double* dtd, double* xstep, double* stpmx, int iter,
                  int* ifun, int* iback, int* nfgv, int* info, char* task,
                  bint boxed, bint cnstnd, char* csave, int* isave,
-                 double* dsave, int iprint) noexcept nogil
+                 double* dsave, int iprint, int flavour) noexcept nogil
 
 cdef void dcsrch(double f, double g, double* stp, double ftol, double gtol,
                  double xtol, double stpmin, double stpmax, char* task,

@@ -11,9 +11,10 @@ guaranteed sufficient decrease, ACM TOMS 20 (1994); [BLNZ95] §6 (line search).
 
 
 from libc.math cimport fabs, sqrt
-from scipy.linalg.cython_blas cimport ddot, dcopy
+from scipy.linalg.cython_blas cimport ddot, dcopy, dnrm2
 
-from lbfgsb._status cimport TASK_LEN, settask, task_starts
+from lbfgsb._status cimport TASK_LEN, FLAVOUR_SCIPY, settask, task_starts
+from lbfgsb._print cimport write_lnsrlb_ascent
 
 
 cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
@@ -22,7 +23,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
                  double* dtd, double* xstep, double* stpmx, int iter,
                  int* ifun, int* iback, int* nfgv, int* info, char* task,
                  bint boxed, bint cnstnd, char* csave, int* isave,
-                 double* dsave, int iprint) noexcept nogil:
+                 double* dsave, int iprint, int flavour) noexcept nogil:
     """One pass of the projected line search of [BLNZ95] §6 along d from t = x_k.
 
     On a fresh entry (task not 'FG_LN...') it computes dtd = d'd, dnorm, the
@@ -54,9 +55,16 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
     cdef double s                    # one/dnorm
 
     if not task_starts(task, b'FG_LN'):
-        # dtd := d' d   (1 x 1) = (1 x n)(n x 1)
-        dtd[0] = ddot(&n, d, &one_i, d, &one_i)
-        dnorm[0] = sqrt(dtd[0])
+        if flavour == FLAVOUR_SCIPY:
+            # flavour "scipy": SciPy's C takes the norm first, with dnrm2, and
+            # squares it (different bits from ddot; see README, flavours)
+            # dnorm := ||d||_2   (n x 1)
+            dnorm[0] = dnrm2(&n, d, &one_i)
+            dtd[0] = dnorm[0] * dnorm[0]
+        else:
+            # dtd := d' d   (1 x 1) = (1 x n)(n x 1)
+            dtd[0] = ddot(&n, d, &one_i, d, &one_i)
+            dnorm[0] = sqrt(dtd[0])
 
         # Largest step keeping x + stp*d inside the box.
         stpmx[0] = big
@@ -106,6 +114,8 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
             # iprint: if iprint >= 0, ' ascent direction in projection gd = ', gd
             #   (departure: `iprint` is mainlb's, passed in as an argument; in
             #   Debian's Fortran it is an undeclared, uninitialised local)
+            if iprint >= 0:
+                write_lnsrlb_ascent(gd[0])
             info[0] = -4
             return
 
@@ -512,7 +522,8 @@ def py_lnsrlb(double[::1] l, double[::1] u, int[::1] nbd, double[::1] x,
               double stp, double dnorm, double dtd, double xstep,
               double stpmx, int iter, int ifun, int iback, int nfgv,
               int info, task, bint boxed, bint cnstnd, csave,
-              int[::1] isave, double[::1] dsave, int iprint=-1):
+              int[::1] isave, double[::1] dsave, int iprint=-1,
+              int flavour=0):
     """lnsrlb; x, r, t, isave, dsave are updated in place (n = len(x)).
 
     Returns a dict of the scalar outputs and the task / csave buffers.
@@ -539,7 +550,7 @@ def py_lnsrlb(double[::1] l, double[::1] u, int[::1] nbd, double[::1] x,
     lnsrlb(n, &l[0], &u[0], &nbd[0], &x[0], f, &fold, &gd, &gdold, &g[0],
            &d[0], &r[0], &t[0], &z[0], &stp, &dnorm, &dtd, &xstep, &stpmx,
            iter, &ifun, &iback, &nfgv, &info, tbuf, boxed, cnstnd, cbuf,
-           &isave[0], &dsave[0], iprint)
+           &isave[0], &dsave[0], iprint, flavour)
     return dict(fold=fold, gd=gd, gdold=gdold, stp=stp, dnorm=dnorm, dtd=dtd,
                 xstep=xstep, stpmx=stpmx, ifun=ifun, iback=iback, nfgv=nfgv,
                 info=info, task=bytes(tbuf[:TASK_LEN]),

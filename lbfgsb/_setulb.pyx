@@ -19,7 +19,7 @@ Departures from Debian's Fortran, each marked where it happens:
 
 from libc.math cimport fabs
 from libc.time cimport clock, CLOCKS_PER_SEC
-from scipy.linalg.cython_blas cimport ddot, dcopy, dscal
+from scipy.linalg.cython_blas cimport ddot, dcopy, dnrm2, dscal
 
 from lbfgsb._status cimport (settask, task_eq, task_starts, TASK_LEN,
                              FLAVOUR_FORTRAN, FLAVOUR_SCIPY)
@@ -29,6 +29,10 @@ from lbfgsb._formk cimport formk, formt
 from lbfgsb._subsm cimport cmprlb, subsm
 from lbfgsb._lnsrlb cimport lnsrlb
 from lbfgsb._print cimport prn1lb, prn2lb, prn3lb
+from lbfgsb._print cimport (write_mainlb_iteration, write_mainlb_iterate,
+                            write_mainlb_skipped, write_mainlb_singular,
+                            write_mainlb_formk_notpd, write_mainlb_formt_notpd,
+                            write_mainlb_bad_direction)
 
 
 cdef inline void timer(double* ttime) noexcept nogil:
@@ -314,6 +318,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             projgr(n, l, u, nbd, x, g, &sbgnrm)
 
             # iprint >= 1: format 1002 (iter, f, sbgnrm)
+            if iprint >= 1:
+                write_mainlb_iterate(iter, f[0], sbgnrm)
             if sbgnrm <= pgtol:
                 # terminate the algorithm
                 settask(task, b'CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_<=_PGTOL')
@@ -324,6 +330,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
         elif lbl == L222:
             # ----------------- the beginning of the loop --------------------
             # iprint >= 99: format 1001 (iter + 1)
+            if iprint >= 99:
+                write_mainlb_iteration(iter + 1)
             iword = -1
 
             if not cnstnd and col > 0:
@@ -340,11 +348,13 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             cauchy(n, x, l, u, nbd, g, indx2, iwhere, t, d, z,
                    m, wy, ws, sy, wt, theta, col, head,
                    &wa[0], &wa[2 * m], &wa[4 * m], &wa[6 * m], &nseg,
-                   iprint, sbgnrm, &info, epsmch)
+                   iprint, sbgnrm, &info, epsmch, flavour)
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
                 # iprint >= 1: format 1005
+                if iprint >= 1:
+                    write_mainlb_singular()
                 reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
                 timer(&cpu2)
                 cachyt = cachyt + cpu2 - cpu1
@@ -352,6 +362,11 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 continue
             timer(&cpu2)
             cachyt = cachyt + cpu2 - cpu1
+            if flavour == FLAVOUR_SCIPY and nseg > 1:
+                # flavour "scipy", state only: SciPy's C increments the
+                # pointer to nseg instead of the count, so its nseg stays 1
+                # and nintol counts Cauchy searches (no effect on iterates)
+                nseg = 1
             nintol = nintol + nseg
 
             # Count the entering and leaving variables for iter > 0; find the
@@ -374,11 +389,13 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Form the LEL^T factorization of the indefinite matrix K.
             if wrk:
                 formk(n, nfree, index, nenter, ileave, indx2, iupdat, updatd,
-                      wn, snd, m, ws, wy, sy, theta, col, head, &info)
+                      wn, snd, m, ws, wy, sy, theta, col, head, &info, flavour)
             if info != 0:
                 # nonpositive definiteness in Cholesky factorization; refresh
                 # the lbfgs memory and restart the iteration.
                 # iprint >= 1: format 1006
+                if iprint >= 1:
+                    write_mainlb_formk_notpd()
                 reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
                 timer(&cpu2)
                 sbtime = sbtime + cpu2 - cpu1
@@ -398,6 +415,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
                 # iprint >= 1: format 1005
+                if iprint >= 1:
+                    write_mainlb_singular()
                 reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
                 timer(&cpu2)
                 sbtime = sbtime + cpu2 - cpu1
@@ -419,7 +438,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             lnsrlb(n, l, u, nbd, x, f[0], &fold, &gd, &gdold, g, d, r, t, z,
                    &stp, &dnorm, &dtd, &xstep, &stpmx, iter, &ifun, &iback,
                    &nfgv, &info, task, boxed, cnstnd, csave, &isave[21],
-                   &dsave[16], iprint)
+                   &dsave[16], iprint, flavour)
             # departure: the Fortran's limit `iback .ge. 20` is `maxls`
             if info != 0 or iback >= maxls:
                 # restore the previous iterate
@@ -441,6 +460,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 else:
                     # refresh the lbfgs memory and restart the iteration.
                     # iprint >= 1: format 1008
+                    if iprint >= 1:
+                        write_mainlb_bad_direction()
                     if info == 0:
                         nfgv = nfgv - 1
                     reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
@@ -490,8 +511,15 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Compute d = newx - oldx, r = newg - oldg, rr = y'y and dr = y's.
             for i in range(n):
                 r[i] = g[i] - r[i]
-            # rr := r' r   (1 x n)(n x 1)
-            rr = ddot(&n, r, &one, r, &one)
+            if flavour == FLAVOUR_SCIPY:
+                # flavour "scipy": SciPy's C squares dnrm2(r) (other bits
+                # than ddot; see README, flavours)
+                # rr := ||r||_2^2   (n x 1)
+                ddum = dnrm2(&n, r, &one)
+                rr = ddum * ddum
+            else:
+                # rr := r' r   (1 x n)(n x 1)
+                rr = ddot(&n, r, &one, r, &one)
             if stp == 1.0:
                 dr = gd - gdold
                 ddum = -gdold
@@ -506,6 +534,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 nskip = nskip + 1
                 updatd = False
                 # iprint >= 1: format 1004 (dr, ddum)
+                if iprint >= 1:
+                    write_mainlb_skipped(dr, ddum)
                 lbl = L222      # label 888
                 continue
 
@@ -525,6 +555,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 # nonpositive definiteness in Cholesky factorization; refresh
                 # the lbfgs memory and restart the iteration.
                 # iprint >= 1: format 1007
+                if iprint >= 1:
+                    write_mainlb_formt_notpd()
                 info = 0
                 col = 0
                 head = 1

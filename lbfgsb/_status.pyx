@@ -80,16 +80,34 @@ def scipy_codes_from_task(task):
     return status, _DETAIL_OF_TASK.get(task, 0)
 
 
-def task_from_scipy_codes(status, detail):
-    """The Fortran task string for SciPy's (status, detail) codes."""
-    text = DETAIL.get(int(detail), ("", None))[1]
-    if text is not None:
-        return text
+def task_from_scipy_codes(status, detail, line_search=False):
+    """The Fortran task string for SciPy's (status, detail) codes.
+
+    With ``line_search=True`` the codes are those of ``ln_task`` and the
+    result is the Fortran's ``csave`` of ``dcsrch`` ('START', 'FG',
+    'CONVERGENCE', 'WARNING: ...', 'ERROR: ...').
+    """
     status = int(status)
+    detail = int(detail)
+    if status not in STATUS_TEXT:
+        raise ValueError(f"not a task code of SciPy's L-BFGS-B: {status}")
+    if line_search:
+        if status == 3:
+            return "FG"
+        if status == 4:
+            return "CONVERGENCE"
+        if status in (6, 7):
+            return DETAIL.get(detail, ("", STATUS_TEXT[status]))[1]
+        return "START"
+    text = DETAIL.get(detail, ("", None))[1]
+    if text is not None and scipy_codes_from_task(text)[0] == status:
+        return text
     if status == 8:
         return "ABNORMAL_TERMINATION_IN_LNSRCH"
     if status == 2:
         return "RESTART_FROM_LNSRCH"
+    if status == 3:
+        return "FG_START"
     return STATUS_TEXT[status]
 
 

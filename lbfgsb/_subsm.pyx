@@ -10,6 +10,7 @@ from scipy.linalg.cython_blas cimport dcopy, dscal
 from scipy.linalg.cython_lapack cimport dtrtrs
 
 from lbfgsb._bmv cimport bmv
+from lbfgsb._print cimport write_subsm_entered, write_subsm_positive_dir, write_subsm_exit
 
 import numpy as np
 
@@ -86,6 +87,8 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     if nsub <= 0:
         return
     # iprint: (>= 99) banner '----------------SUBSM entered-----------------'
+    if iprint >= 99:
+        write_subsm_entered()
 
     # wv := W'Z d = [Y'Z d; theta*S'Z d]
     pointr = head
@@ -164,6 +167,8 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     if iword[0] == 0:
         # goto 911
         # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
+        if iprint >= 99:
+            write_subsm_exit()
         return
 
     # Directional derivative of the projected step, over all n variables.
@@ -175,9 +180,13 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         dcopy(&n, xp, &ione, x, &ione)
         # iprint: (>= 0) ' Positive dir derivative in projection ' and
         #         ' Using the backtracking step '
+        if iprint >= 0:
+            write_subsm_positive_dir()
     else:
         # goto 911
         # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
+        if iprint >= 99:
+            write_subsm_exit()
         return
 
     # Backtrack: largest alpha <= 1 keeping x + alpha*d feasible.
@@ -218,6 +227,8 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         x[k - 1] = x[k - 1] + alpha * d[i - 1]
     # label 911
     # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
+    if iprint >= 99:
+        write_subsm_exit()
 
 
 def _check1(a, n, name):

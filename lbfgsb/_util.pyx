@@ -12,6 +12,9 @@ from libc.math cimport fabs
 from scipy.linalg.cython_blas cimport ddot, dcopy
 
 from lbfgsb._status cimport settask
+from lbfgsb._print cimport (write_active_infeasible, write_active_unconstrained,
+                            write_active_nbdd, write_freev_leaves, write_freev_enters,
+                            write_freev_counts, write_freev_nfree)
 
 
 cdef void active(int n, double* l, double* u, int* nbd, double* x,
@@ -64,6 +67,13 @@ cdef void active(int n, double* l, double* u, int* nbd, double* x,
     # iprint >= 0: if prjctd, 'The initial X is infeasible.  Restart with its projection.'
     #              if not cnstnd, 'This problem is unconstrained.'
     # iprint > 0:  format 1001 with nbdd
+    if iprint >= 0:
+        if prjctd[0]:
+            write_active_infeasible()
+        if not cnstnd[0]:
+            write_active_unconstrained()
+    if iprint > 0:
+        write_active_nbdd(nbdd)
 
 
 cdef void errclb(int n, int m, double factr, double* l, double* u, int* nbd,
@@ -121,13 +131,19 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
                 ileave[0] = ileave[0] - 1
                 indx2[ileave[0] - 1] = k
                 # iprint >= 100: 'Variable ',k,' leaves the set of free variables'
+                if iprint >= 100:
+                    write_freev_leaves(k)
         for i in range(1 + nfree[0], n + 1):
             k = index[i - 1]
             if iwhere[k - 1] <= 0:
                 nenter[0] = nenter[0] + 1
                 indx2[nenter[0] - 1] = k
                 # iprint >= 100: 'Variable ',k,' enters the set of free variables'
+                if iprint >= 100:
+                    write_freev_enters(k)
         # iprint >= 99: n+1-ileave,' variables leave; ',nenter,' variables enter'
+        if iprint >= 99:
+            write_freev_counts(n + 1 - ileave[0], nenter[0])
     wrk[0] = (ileave[0] < n + 1) or (nenter[0] > 0) or updatd
 
     # find the index set of free and active variables at the GCP
@@ -141,6 +157,8 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
             iact = iact - 1
             index[iact - 1] = i
     # iprint >= 99: nfree,' variables are free at GCP ',iter + 1
+    if iprint >= 99:
+        write_freev_nfree(nfree[0], iter + 1)
 
 
 cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
