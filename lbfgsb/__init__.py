@@ -14,12 +14,7 @@ scipy_setulb
 """
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
-from lbfgsb._driver import setulb, workspace_sizes
-
-try:
-    from lbfgsb._driver import scipy_setulb
-except ImportError:  # pragma: no cover
-    pass
+from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
 
 __version__ = "0.1.0"
 

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
-from lbfgsb import _driver
+from lbfgsb import _driver, _rcomm
 from lbfgsb._status import FLAVOURS, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
@@ -180,7 +180,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
         mode = 2
         args = ()
 
-    lwa, liwa, lisave, ldsave, llsave = _driver.workspace_sizes(n, m)
+    lwa, liwa, lisave, ldsave, llsave = _rcomm.workspace_sizes(n, m)
     x = np.array(x0, dtype=np.float64)
     wa = np.zeros(lwa, np.float64)
     iwa = np.zeros(liwa, np.int32)

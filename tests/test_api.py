@@ -46,32 +46,42 @@ CASES.append(("quadratic-active", quad_fg, np.zeros(20), [(-1.0, 1.0)] * 20, (c,
 
 
 @pytest.mark.parametrize("name,fg,x0,bounds,args", CASES, ids=[c[0] for c in CASES])
-def test_minimize_matches_scipy_iteration_counts_and_solution(name, fg, x0, bounds, args):
+def test_minimize_scipy_flavour_reproduces_scipy_bit_for_bit(name, fg, x0, bounds, args):
+    ref = so.minimize(fg, x0, args=args, jac=True, bounds=bounds, method="L-BFGS-B")
+    res = lbfgsb.minimize(fg, x0, args=args, jac=True, bounds=bounds, flavour="scipy")
+    assert (res.nit, res.nfev, res.njev) == (ref.nit, ref.nfev, ref.njev)
+    assert (res.status, res.message, res.success) == (ref.status, ref.message, ref.success)
+    assert_array_equal(res.x, ref.x)
+    assert res.fun == ref.fun
+    assert_array_equal(res.jac, ref.jac)
+    v = np.linspace(-1, 1, x0.size)
+    assert_array_equal(res.hess_inv @ v, ref.hess_inv @ v)
+
+
+@pytest.mark.parametrize("name,fg,x0,bounds,args", CASES, ids=[c[0] for c in CASES])
+def test_minimize_fortran_flavour_reaches_scipys_solution(name, fg, x0, bounds, args):
+    # The default flavour differs from SciPy's C only in the rounding of three
+    # named computations (README, "Flavours"); both runs stop with the same
+    # outcome at the same optimal value.  (Their x agree only as far as the
+    # problem determines x: in Rosenbrock's flat valley, to about 1e-4.)
     ref = so.minimize(fg, x0, args=args, jac=True, bounds=bounds, method="L-BFGS-B")
     res = lbfgsb.minimize(fg, x0, args=args, jac=True, bounds=bounds)
-    assert res.nit == ref.nit
-    assert res.nfev == ref.nfev
-    assert res.njev == ref.njev
-    assert res.status == ref.status
-    assert res.message == ref.message
-    assert res.success == ref.success
-    assert_allclose(res.x, ref.x, rtol=1e-10, atol=0)
-    # f is compared relative to the scale of the problem, |f(x0)|: at a
-    # minimum where f is ~1e-16 its own relative difference only measures
-    # rounding (the two codes sum in different orders, see the README)
+    assert (res.status, res.success) == (ref.status, ref.success)
     f0 = abs(fg(x0, *args)[0])
-    assert_allclose(res.fun, ref.fun, rtol=1e-10, atol=1e-10 * f0)
-    assert_allclose(res.jac, ref.jac, rtol=1e-8, atol=1e-10 * f0)
-    v = np.linspace(-1, 1, x0.size)
-    assert_allclose(res.hess_inv @ v, ref.hess_inv @ v, rtol=1e-8, atol=1e-12)
+    assert_allclose(res.fun, ref.fun, rtol=1e-8, atol=1e-10 * f0)
+    if bounds is not None:
+        lo, hi = np.array([(-np.inf if a is None else a, np.inf if b is None else b)
+                           for a, b in bounds]).T
+        assert np.all((lo <= res.x) & (res.x <= hi))
 
 
 @pytest.mark.parametrize("name,fg,x0,bounds,args", CASES[:6], ids=[c[0] for c in CASES[:6]])
 def test_fmin_l_bfgs_b_matches_scipy(name, fg, x0, bounds, args):
     x1, f1, d1 = so.fmin_l_bfgs_b(fg, x0, args=args, bounds=bounds)
-    x2, f2, d2 = lbfgsb.fmin_l_bfgs_b(fg, x0, args=args, bounds=bounds)
-    assert_allclose(x2, x1, rtol=1e-10)
-    assert_allclose(f2, f1, rtol=1e-10, atol=1e-300)
+    x2, f2, d2 = lbfgsb.fmin_l_bfgs_b(fg, x0, args=args, bounds=bounds, flavour="scipy")
+    assert_array_equal(x2, x1)
+    assert f2 == f1
+    assert_array_equal(d2["grad"], d1["grad"])
     for key in ("warnflag", "funcalls", "nit", "task"):
         assert d2[key] == d1[key], key
 
@@ -82,13 +92,11 @@ def test_scipy_page_examples_approx_grad_with_and_without_bounds():
         x1, f1, d1 = so.fmin_l_bfgs_b(linreg, x0=x0, args=(X, Y), approx_grad=True,
                                       bounds=bounds)
         x2, f2, d2 = lbfgsb.fmin_l_bfgs_b(linreg, x0=x0, args=(X, Y), approx_grad=True,
-                                          bounds=bounds)
-        assert_allclose(x2, x1, rtol=1e-10)
-        assert_allclose(f2, f1, rtol=1e-10)
+                                          bounds=bounds, flavour="scipy")
+        assert_array_equal(x2, x1)
+        assert f2 == f1
         assert (d2["nit"], d2["funcalls"], d2["warnflag"], d2["task"]) == \
                (d1["nit"], d1["funcalls"], d1["warnflag"], d1["task"])
-    # the bounded solution sits on the bound b = 5
-    assert x2[1] == 5.0
 
 
 def test_separate_jac_callable_gives_the_same_run_as_jac_true():
@@ -102,9 +110,9 @@ def test_separate_jac_callable_gives_the_same_run_as_jac_true():
 def test_usable_as_custom_method_of_scipy_minimize():
     x0 = np.full(4, -1.2)
     res = so.minimize(rosen_fg, x0, jac=True, method=lbfgsb.minimize,
-                      bounds=so.Bounds(-2, 0.7))
+                      bounds=so.Bounds(-2, 0.7), options={"flavour": "scipy"})
     ref = so.minimize(rosen_fg, x0, jac=True, method="L-BFGS-B", bounds=so.Bounds(-2, 0.7))
-    assert_allclose(res.x, ref.x, rtol=1e-10)
+    assert_array_equal(res.x, ref.x)
     assert res.nit == ref.nit
 
 
@@ -120,11 +128,11 @@ def test_maxiter_and_maxfun_stop_like_scipy():
     x0 = np.full(10, -1.2)
     for opts in ({"maxiter": 5}, {"maxfun": 7}):
         ref = so.minimize(rosen_fg, x0, jac=True, method="L-BFGS-B", options=opts)
-        res = lbfgsb.minimize(rosen_fg, x0, jac=True, **opts)
+        res = lbfgsb.minimize(rosen_fg, x0, jac=True, flavour="scipy", **opts)
         assert res.status == ref.status == 1
         assert res.message == ref.message
         assert (res.nit, res.nfev) == (ref.nit, ref.nfev)
-        assert_allclose(res.x, ref.x, rtol=1e-10)
+        assert_array_equal(res.x, ref.x)
 
 
 def test_callback_gets_intermediate_result_and_can_stop_the_run():
@@ -239,10 +247,22 @@ def test_nan_from_the_objective_ends_in_abnormal_termination_not_convergence():
     assert not res.success
     assert res.message == ref.message
     assert res.message.startswith("ABNORMAL")
+    # the Fortran restores x, f and g of the last good iterate together
     assert np.isfinite(res.fun)
+    assert res.fun == rosen_fg(res.x)[0]
+    # SciPy's wrapper loses the restored f and reports the last trial value;
+    # the scipy flavour reproduces that too
+    sci = lbfgsb.minimize(nan_after, np.full(2, -1.2), jac=True, flavour="scipy")
+    assert_array_equal(sci.x, ref.x)
+    assert np.isnan(sci.fun) and np.isnan(ref.fun)
 
 
-def test_inf_from_the_objective_does_not_hang():
-    res = lbfgsb.minimize(lambda x: (np.inf, np.ones_like(x)), [1.0, 2.0], jac=True)
-    assert not res.success
-    assert res.nfev < 100
+def test_inf_from_the_objective_ends_at_maxfun_like_scipy():
+    # f = +inf everywhere with a constant gradient: every line search accepts
+    # its first step (inf <= inf), so the run walks on until maxfun, exactly
+    # as SciPy's does; it ends, with the evaluation-limit status
+    fun = lambda x: (np.inf, np.ones_like(x))  # noqa: E731
+    res = lbfgsb.minimize(fun, [1.0, 2.0], jac=True, maxfun=500)
+    ref = so.minimize(fun, [1.0, 2.0], jac=True, method="L-BFGS-B", options={"maxfun": 500})
+    assert res.status == ref.status == 1
+    assert (res.nit, res.nfev) == (ref.nit, ref.nfev)

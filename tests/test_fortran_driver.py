@@ -16,7 +16,6 @@ import pytest
 from scipy.optimize import minimize, rosen, rosen_der
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 from tools import fortran  # noqa: E402
 
@@ -123,7 +122,7 @@ def test_both_modes_coexist_in_one_process(scipy_lib, system_lib):
 def test_binding_independent_of_load_order_in_fresh_process(scipy_lib, system_lib):
     code = textwrap.dedent("""
         import sys, numpy as np
-        sys.path.insert(0, %r)
+        sys.path.append(%r)
         from tools import fortran
         fortran.load("system")           # system first this time
         print("SYSTEM", fortran.blas_in_use("system")["kind"])
@@ -321,7 +320,7 @@ def test_debian_lnsrlb_prints_ascent_message_regardless_of_iprint(scipy_lib):
     # uninitialised local; gfortran folded it to "always print".
     code = textwrap.dedent("""
         import sys, numpy as np
-        sys.path.insert(0, %r)
+        sys.path.append(%r)
         from tools import fortran
         n = 3
         z = lambda: np.zeros(n)

@@ -18,23 +18,9 @@ import pytest
 from lbfgsb import _lnsrlb
 
 
-def _load_fortran_tools():
-    """tools/fortran.py, loaded by path (keeps the repo root off sys.path, so
-    that `lbfgsb` resolves to the built / installed package)."""
-    name = "_lbfgsb_tools_fortran"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = pathlib.Path(__file__).resolve().parents[1] / "tools" / "fortran.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from fortran_ref import F, needs_fortran  # noqa: E402
 
-
-F = _load_fortran_tools()
-_ok, _why = F.available("scipy")
-pytestmark = pytest.mark.skipif(not _ok, reason=_why)
+pytestmark = needs_fortran
 
 BLAS = "scipy"
 

@@ -17,30 +17,14 @@ from lbfgsb._subsm import py_cmprlb, py_subsm
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _load_tools_fortran():
-    try:  # tests/conftest.py appends the repository root to sys.path
-        from tools import fortran as mod
-        return mod
-    except ImportError:
-        pass
-    # From its file, so the source tree is not put on sys.path (it would
-    # shadow the built `lbfgsb` package).
-    spec = importlib.util.spec_from_file_location(
-        "_lbfgsb_tools_fortran", os.path.join(ROOT, "tools", "fortran.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from fortran_ref import F, OK, WHY  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def fortran():
-    mod = _load_tools_fortran()
-    ok, reason = mod.available("scipy")
-    if not ok:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and " + reason)
-        pytest.skip(reason)
-    return mod
+    if not OK:
+        pytest.skip(WHY)
+    return F
 
 
 def _bits_equal(a, b):

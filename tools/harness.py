@@ -118,8 +118,18 @@ def load_reference():
 def load_port():
     """The compiled port (``import lbfgsb``) or raise :class:`Unavailable`."""
     try:
+        if "lbfgsb" not in sys.modules:
+            # never the uncompiled source tree (the repository root may be on
+            # sys.path, e.g. as the current directory)
+            saved = list(sys.path)
+            sys.path[:] = [p for p in sys.path
+                           if os.path.realpath(p or os.getcwd()) != os.path.realpath(ROOT)]
+            try:
+                import lbfgsb
+            finally:
+                sys.path[:] = saved + [p for p in sys.path if p not in saved]
         import lbfgsb
-        fn = lbfgsb.setulb
+        fn = lbfgsb.setulb                            # noqa: F841
     except Exception as exc:                          # noqa: BLE001
         raise Unavailable("port not importable (build/install it: pip install "
                           "--no-build-isolation .): %s: %s" % (type(exc).__name__, exc))
@@ -294,8 +304,10 @@ _DCSRCH = ("ginit", "gtest", "gx", "gy", "finit", "fx", "fy", "stx", "sty", "stm
 _FIELD_TABLE = [
     ("task", ("start", "lnsrlb-x", "newx"), "task returned"),
     ("x", ("start", "lnsrlb-x"), "x (point handed back)"),
-    ("f", ("lnsrlb-x",), "f (restored to fold on line-search failure)"),
-    ("g", ("lnsrlb-x",), "g (restored on line-search failure)"),
+    ("f", ("lnsrlb-x",), "f as handed in (written only by mainlb's restore after a "
+     "line-search failure)"),
+    ("g", ("lnsrlb-x",), "g as handed in (written only by mainlb's restore after a "
+     "line-search failure)"),
     ("lsave.prjctd", ("start",), "x0 projected (active)"),
     ("lsave.cnstnd", ("start",), "problem constrained (active)"),
     ("lsave.boxed", ("start",), "all variables boxed (active)"),
@@ -548,10 +560,11 @@ def compare_states(ref_state, other_state, other_layout="fortran", task_before=N
         d = {"field": field, "subroutine": field_subroutine(field, task_before),
              "description": FIELD_DOC.get(field, ""), "quirk": quirks.get(field)}
         if a.dtype == object or b.dtype == object:
-            d.update(index=0, ref=str(a[0]), other=str(b[0]), max_abs=None, rel=None, count=1)
+            d.update(index=0, ref=str(a[0]), other=str(b[0]), max_abs=None, rel=None, count=1,
+                     size=1)
         elif a.shape != b.shape:
             d.update(index=None, ref="shape %s" % (a.shape,), other="shape %s" % (b.shape,),
-                     max_abs=None, rel=math.inf, count=None)
+                     max_abs=None, rel=math.inf, count=None, size=None)
         else:
             bb = b.astype(a.dtype) if a.dtype.kind == "f" else b
             neq = np.flatnonzero(_neq_mask(a, bb))
@@ -560,7 +573,7 @@ def compare_states(ref_state, other_state, other_layout="fortran", task_before=N
             with np.errstate(invalid="ignore", over="ignore"):
                 mabs = float(np.nanmax(np.abs(af - bf))) if a.size else 0.0
             d.update(index=i, ref=_py(a[i]), other=_py(b[i]), max_abs=mabs,
-                     rel=_rel(bf, af), count=int(neq.size))
+                     rel=_rel(bf, af), count=int(neq.size), size=int(a.size))
         diffs.append(d)
     diffs.sort(key=lambda d: field_order_key(d["field"], task_before))
     return diffs
@@ -1354,12 +1367,12 @@ def format_record(rec, detail=8):
                        % (r["impl"], r["driver"], fd["step"] + 1, fd["task_before"],
                           fd["task_after"], fd["n_fields"]))
             for d in fd["fields"][:detail]:
-                idx = "" if d["index"] in (None, 0) and d["field"].count(".") and \
-                    d["field"].split(".")[0] in ("isave", "dsave", "lsave") else \
-                    "[%s]" % d["index"]
-                out.append("    %-16s %-4s %s: %s vs %s (driver)%s"
-                           % (d["field"], idx, d["subroutine"], _g(d["other"]), _g(d["ref"]),
-                              "" if d["rel"] in (None,) else "  rel %.3g" % d["rel"]))
+                where = d["field"]
+                if d.get("size") and d["size"] > 1:
+                    where += "[%d] (%d of %d differ)" % (d["index"], d["count"], d["size"])
+                out.append("    %-34s %s: %s vs %s (driver)%s"
+                           % (where, d["subroutine"], _g(d["other"]), _g(d["ref"]),
+                              "" if d["rel"] is None else "  rel %.3g" % d["rel"]))
             if fd["n_fields"] > detail:
                 out.append("    ... %d more" % (fd["n_fields"] - detail))
     out.append("")
@@ -1471,7 +1484,8 @@ def plot_record(rec, path):
         rel = [floor if r == 0.0 else (np.nan if r is None else r) for r in c["it_rel"]]
         k = np.arange(1, len(rel) + 1)
         axes[2].semilogy(k, rel, linestyle=styles[i % len(styles)], marker=".",
-                         label="%s vs %s" % (c["impl"], c["ref"]))
+                         label="%s vs %s%s" % (c["impl"], c["ref"],
+                                               " (identical)" if c["identical"] else ""))
     axes[2].axhline(rec["options"]["rtol"], color="grey", lw=0.8)
     axes[2].set_title("rel. diff of iterate k (identical plotted at %g)" % floor)
     for ax in axes:

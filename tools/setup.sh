@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ldconfig -p 2>/dev/null | grep -q 'liblbfgsb.so.0'; then
+if ! ldconfig -p 2>/dev/null | grep -q 'liblbfgsb.so.0' || ! command -v gfortran >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq liblbfgsb0 >/dev/null
+        apt-get install -y -qq liblbfgsb0 gfortran >/dev/null
     else
         echo "setup: liblbfgsb0 (Debian's Fortran L-BFGS-B) is not installed and" \
              "cannot be installed here; the Fortran column will be skipped." >&2

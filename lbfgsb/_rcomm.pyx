@@ -1,0 +1,364 @@
+"""Reverse-communication entry points: ``setulb`` (the Fortran's meaning) and
+``scipy_setulb`` (SciPy >= 1.15's private interface), with ``workspace_sizes``.
+
+Everything here runs with the GIL and checks its arguments before the
+``nogil`` kernels see them: the kernels run with bounds checks off, so a wrong
+length, a corrupted partition of ``wa`` or an index out of range in the saved
+state must be caught here, as a ``ValueError``, and never reach them.
+"""
+
+import numpy as np
+
+from lbfgsb._status cimport TASK_LEN, settask, task_starts, task_eq
+from lbfgsb cimport _setulb
+from lbfgsb._util cimport errclb
+
+from lbfgsb._status import FLAVOURS, scipy_codes_from_task, task_from_scipy_codes
+
+def workspace_sizes(int n, int m):
+    """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
+
+    Raises ``ValueError`` when ``wa`` would not be addressable with the
+    Fortran's default integer (the offsets in ``isave`` are 32-bit).
+    """
+    cdef long long lwa = 2 * <long long>m * n + 5 * <long long>n \
+        + 11 * <long long>m * m + 8 * <long long>m
+    if n < 0 or m < 0:
+        raise ValueError("n and m must be non-negative")
+    if lwa >= 2**31 - 1 or 3 * <long long>n >= 2**31 - 1:
+        raise ValueError(
+            f"the workspace for n={n}, m={m} needs {lwa} doubles, more than a "
+            "32-bit Fortran integer can index; reduce m or n")
+    return int(lwa), 3 * n, 44, 29, 4
+
+
+cdef int _flavour_code(flavour) except -1:
+    try:
+        return FLAVOURS[flavour]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown flavour {flavour!r}; expected one of "
+                         f"{sorted(FLAVOURS)}") from None
+
+
+cdef object _bytes_view(obj, str name):
+    """A writable uint8 view of at least 60 bytes over a task/csave argument."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in 'SU' and obj.dtype != np.uint8:
+            raise ValueError(f"{name} must be an 'S60' array or a writable byte buffer")
+        if obj.dtype.kind == 'U':
+            raise ValueError(f"{name} must be bytes ('S60'), not str")
+        if not obj.flags.writeable:
+            raise ValueError(f"{name} is read-only")
+        if not obj.flags.c_contiguous:
+            raise ValueError(f"{name} must be contiguous")
+        v = obj.reshape(-1).view(np.uint8)
+    else:
+        try:
+            v = np.frombuffer(obj, dtype=np.uint8)
+        except TypeError:
+            raise ValueError(f"{name} must be an 'S60' array or a writable "
+                             "byte buffer") from None
+        if not v.flags.writeable:
+            raise ValueError(f"{name} is read-only (use a bytearray or an "
+                             "'S60' numpy array)")
+    if v.shape[0] < TASK_LEN:
+        raise ValueError(f"{name} must hold at least 60 bytes")
+    return v
+
+
+cdef void _load_task(unsigned char[::1] src, char* dst) noexcept:
+    """Copy a task buffer to a Fortran CHARACTER*60: NUL padding becomes blanks."""
+    cdef int i
+    cdef bint ended = False
+    for i in range(TASK_LEN):
+        if src[i] == 0:
+            ended = True
+        dst[i] = b' ' if ended else <char>src[i]
+
+
+cdef void _store_task(char* src, unsigned char[::1] dst) noexcept:
+    cdef int i
+    for i in range(TASK_LEN):
+        dst[i] = <unsigned char>src[i]
+
+
+cdef object _f64(obj, str name, Py_ssize_t minlen, bint writable=True):
+    if not isinstance(obj, np.ndarray) or obj.dtype != np.float64:
+        raise ValueError(f"{name} must be a float64 numpy array")
+    if writable and not obj.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    if not obj.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if obj.size < minlen:
+        raise ValueError(f"{name} must have at least {minlen} elements, got {obj.size}")
+    return obj.reshape(-1)
+
+
+cdef object _i32(obj, str name, Py_ssize_t minlen, bint writable=True):
+    if not isinstance(obj, np.ndarray) or obj.dtype != np.int32:
+        raise ValueError(f"{name} must be an int32 numpy array")
+    if writable and not obj.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    if not obj.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if obj.size < minlen:
+        raise ValueError(f"{name} must have at least {minlen} elements, got {obj.size}")
+    return obj.reshape(-1)
+
+
+cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
+                      bint line_search) except -1:
+    """Refuse a saved state that would make the kernels index out of range.
+
+    A state written by ``setulb`` itself always passes; one corrupted between
+    calls is refused before any kernel runs.
+    """
+    cdef int i, k
+    cdef long long mn = <long long>m * n
+    cdef long long expect[16]
+    expect[0] = mn
+    expect[1] = <long long>m * m
+    expect[2] = 4 * <long long>m * m
+    expect[3] = 1
+    expect[4] = 1 + mn
+    expect[5] = 1 + 2 * mn
+    expect[6] = expect[5] + expect[1]
+    expect[7] = expect[6] + expect[1]
+    expect[8] = expect[7] + expect[1]
+    expect[9] = expect[8] + expect[2]
+    expect[10] = expect[9] + expect[2]
+    for i in range(11, 16):
+        expect[i] = expect[i - 1] + n
+    expect[15] = expect[14] + n
+    for i in range(16):
+        if isave[i] != expect[i]:
+            raise ValueError(
+                "isave does not hold the partition of wa that setulb made for "
+                f"n={n}, m={m} (isave[{i}] = {isave[i]}, expected {expect[i]}): "
+                "the state was corrupted or belongs to another problem; "
+                "restart with task='START'")
+    # mainlb's integers: isave(22..41) in Fortran numbering
+    cdef int head = isave[21 + 5], col = isave[21 + 6], itail = isave[21 + 7]
+    cdef int iupdat = isave[21 + 9], nfree = isave[21 + 16]
+    cdef int ileave = isave[21 + 18], nenter = isave[21 + 19]
+    if not (1 <= head <= m and 0 <= col <= m and 0 <= itail <= m
+            and iupdat >= 0 and 0 <= nfree <= n and 0 <= nenter <= n
+            and 0 <= ileave <= n + 1):
+        raise ValueError("the saved state in isave is corrupted (head, col, "
+                         "itail, iupdat, nfree, nenter or ileave out of range); "
+                         "restart with task='START'")
+    if isave[21 + 8] <= 0:
+        # before the first NEW_X the index sets are not yet read back by any
+        # routine (freev writes them in the first iteration)
+        return 0
+    for i in range(n):
+        k = iwa[i]
+        if k < 1 or k > n:
+            raise ValueError("iwa (index) is corrupted: variable numbers must "
+                             "lie in 1..n; restart with task='START'")
+        k = iwa[n + i]
+        if k < -3 or k > 3:
+            raise ValueError("iwa (iwhere) is corrupted; restart with task='START'")
+        k = iwa[2 * n + i]
+        if (i < nenter or i >= ileave - 1) and (k < 1 or k > n):
+            raise ValueError("iwa (indx2) is corrupted: variable numbers must "
+                             "lie in 1..n; restart with task='START'")
+    return 0
+
+
+def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
+           task, int iprint, csave, lsave, isave, dsave, int maxls=20, *,
+           flavour="fortran"):
+    """L-BFGS-B reverse communication, with the Fortran 3.0 argument meaning.
+
+    Parameters
+    ----------
+    m : int
+        Number of limited-memory corrections.
+    x : ndarray of float64, shape (n,)
+        The iterate; overwritten with the point where f and g are wanted.
+    l, u : ndarray of float64, shape (n,)
+        Lower and upper bounds (read only where ``nbd`` says so).
+    nbd : ndarray of int32, shape (n,)
+        0 unbounded, 1 lower bound only, 2 both, 3 upper bound only.
+    f : ndarray of float64, shape () or (1,)
+        The function value at ``x`` (written back when a line search fails).
+    g : ndarray of float64, shape (n,)
+        The gradient at ``x``.
+    factr, pgtol : float
+        Stopping tolerances (``factr`` multiplies the machine epsilon).
+    wa : ndarray of float64, length >= 2*m*n + 5*n + 11*m*m + 8*m
+    iwa : ndarray of int32, length >= 3*n
+    task, csave : ndarray of dtype 'S60' (or a writable 60-byte buffer)
+        The task and the line search's task, as the Fortran's blank-padded
+        CHARACTER*60 strings: set ``task`` to ``b'START'`` to begin.
+    iprint : int
+        Output level of the Fortran trace (< 0: none).
+    lsave : ndarray of int32, length >= 4
+    isave : ndarray of int32, length >= 44
+    dsave : ndarray of float64, length >= 29
+    maxls : int, optional
+        Maximum number of function evaluations in one line search (the
+        Fortran's built-in 20 by default).
+    flavour : {"fortran", "scipy"}, keyword-only
+        Whose arithmetic to follow where SciPy's C translation departs from
+        the Fortran.
+
+    Returns
+    -------
+    None
+        Every output is written in place, as in the Fortran.
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong type, length or writability, ``maxls < 1``,
+        an unknown flavour, and a saved state that is not one ``setulb`` wrote.
+    """
+    cdef int fl = _flavour_code(flavour)
+    if maxls < 1:
+        raise ValueError("maxls must be positive")
+    xa = _f64(x, "x", 0)
+    cdef int n = xa.shape[0]
+    la = _f64(l, "l", n, False)
+    ua = _f64(u, "u", n, False)
+    nbda = _i32(nbd, "nbd", n, False)
+    fa = _f64(f, "f", 1)
+    ga = _f64(g, "g", n)
+    tv = _bytes_view(task, "task")
+    cv = _bytes_view(csave, "csave")
+    lsa = _i32(lsave, "lsave", 4)
+    isa = _i32(isave, "isave", 44)
+    dsa = _f64(dsave, "dsave", 29)
+    iwaa = _i32(iwa, "iwa", 3 * n)
+
+    cdef char ctask[60]
+    cdef char ccsave[60]
+    _load_task(tv, ctask)
+    _load_task(cv, ccsave)
+    cdef int info = 0, k = 0
+
+    cdef double[::1] lv0, uv0
+    cdef int[::1] nv0
+    if n < 1 or m < 1:
+        # Only errclb can run: the partition of wa would be empty or negative.
+        if task_eq(ctask, b'START'):
+            if n >= 1:
+                lv0 = la
+                uv0 = ua
+                nv0 = nbda
+                errclb(n, m, factr, &lv0[0], &uv0[0], &nv0[0], ctask, &info, &k)
+            else:
+                errclb(n, m, factr, NULL, NULL, NULL, ctask, &info, &k)
+            _store_task(ctask, tv)
+            return
+        raise ValueError("n and m must be positive")
+
+    cdef Py_ssize_t lwa = workspace_sizes(n, m)[0]
+    waa = _f64(wa, "wa", lwa)
+
+    cdef double[::1] xv = xa, lv = la, uv = ua, fv = fa, gv = ga, wv = waa, dv = dsa
+    cdef int[::1] nv = nbda, iwv = iwaa, lsv = lsa, isv = isa
+    if not task_eq(ctask, b'START'):
+        _check_state(n, m, iwv, isv, task_starts(ctask, b'FG_LN'))
+    with nogil:
+        _setulb.setulb(n, m, &xv[0], &lv[0], &uv[0], &nv[0], &fv[0], &gv[0],
+                       factr, pgtol, &wv[0], &iwv[0], ctask, iprint, ccsave,
+                       &lsv[0], &isv[0], &dv[0], maxls, fl)
+    _store_task(ctask, tv)
+    _store_task(ccsave, cv)
+
+
+
+# ---------------------------------------------------------------------------
+# SciPy >= 1.15's private interface
+
+# isave entries that SciPy's C stores 0-based where the Fortran stores 1-based:
+# the offsets of the wa blocks (isave[3..15]), head, itail and ileave
+_SCIPY_ZERO_BASED = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                     21 + 5, 21 + 7, 21 + 18)
+
+
+def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
+                 iwa, task, lsave, isave, dsave, int maxls, ln_task):
+    """L-BFGS-B reverse communication with SciPy's private signature.
+
+    A drop-in for ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15): the same
+    17 positional arguments, the integer task codes ``task[0:2]`` and
+    ``ln_task[0:2]`` (see ``lbfgsb._status``), and SciPy's state layout in
+    ``isave``, ``dsave``, ``lsave`` and ``iwa`` (0-based offsets and variable
+    numbers, epsmch and timers not stored).  It runs the port with
+    ``flavour="scipy"``, so a loop copied from SciPy's ``_minimize_lbfgsb``
+    produces SciPy's iterates bit for bit.  As in SciPy, ``f`` is taken by
+    value and never written back.
+
+    Parameters
+    ----------
+    m : int
+    x, l, u, g, wa, dsave : ndarray of float64
+    nbd, iwa, task, lsave, isave, ln_task : ndarray of int32
+    f : float
+    factr, pgtol : float
+    maxls : int
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong type or length (SciPy checks less: the port
+        refuses what would make the kernels read or write out of range), and
+        for a saved state that no run could have written.
+    """
+    if maxls < 1:
+        raise ValueError("maxls must be positive")
+    xa = _f64(x, "x", 0)
+    cdef int n = xa.shape[0]
+    ta = _i32(task, "task", 2)
+    lta = _i32(ln_task, "ln_task", 2)
+    isa = _i32(isave, "isave", 44)
+    dsa = _f64(dsave, "dsave", 29)
+    iwaa = _i32(iwa, "iwa", 3 * n)
+    cdef double fval = float(f)
+    fa = np.array([fval])
+    ctask = np.zeros(1, "S60")
+    ccsave = np.zeros(1, "S60")
+    ctask[0] = task_from_scipy_codes(ta[0], ta[1]).encode()
+    ccsave[0] = task_from_scipy_codes(lta[0], lta[1], line_search=True).encode()
+    start = int(ta[0]) == 0
+
+    # to the Fortran's layout (copies: a refused state leaves the caller's
+    # arrays as they were)
+    isf = isa.copy()
+    iwf = iwaa.copy()
+    dsf = dsa.copy()
+    if not start:
+        for i in _SCIPY_ZERO_BASED:
+            isf[i] += 1
+        iwf[0:n] += 1
+        iwf[2 * n:3 * n] += 1
+        dsf[4] = 2.220446049250313e-16      # epsmch: SciPy keeps it static
+    setulb(m, xa, l, u, nbd, fa, g, factr, pgtol, wa, iwf, ctask, -1, ccsave,
+           lsave, isf, dsf, maxls, flavour="scipy")
+
+    # back to SciPy's layout
+    keep_isave23 = isa[23]
+    keep_dsave = dsa[4:10].copy()
+    if isf[3] != 0:
+        for i in _SCIPY_ZERO_BASED:
+            # itail and ileave start at 0 in both codes ("not set yet")
+            if isf[i] > 0:
+                isf[i] -= 1
+    if not start:
+        iwf[0:n] -= 1
+        iwf[2 * n:3 * n] -= 1
+    isa[:44] = isf[:44]
+    isa[23] = keep_isave23                 # itfile: not written by SciPy's C
+    dsa[:29] = dsf[:29]
+    dsa[4:10] = keep_dsave                 # epsmch and timers: not written
+    iwaa[:3 * n] = iwf[:3 * n]
+    ta[0], ta[1] = scipy_codes_from_task(ctask[0])
+    status, detail = scipy_codes_from_task(ccsave[0])
+    if status == 4:
+        lta[0] = 4                         # SciPy leaves ln_task[1] as it was
+    else:
+        lta[0], lta[1] = status, detail
+
