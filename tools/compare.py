@@ -81,9 +81,9 @@ def build_parser():
                    help="do not clip x0 into the bounds (SciPy does)")
     p.add_argument("--json", metavar="FILE", help="write the full record as JSON")
     p.add_argument("--csv", metavar="FILE", help="write one CSV row per implementation")
-    p.add_argument("--plot", metavar="FILE.png",
-                   help="plot f, |proj g| and iterate differences (with --all: one PNG per "
-                        "problem in --out)")
+    p.add_argument("--plot", metavar="FILE.png", nargs="?", const="",
+                   help="plot f, |proj g| and iterate differences against the iteration "
+                        "(default file PROBLEM.png; with --all: one PNG per problem in --out)")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="with --all: directory for per-problem JSON/CSV/PNG records")
     p.add_argument("--jobs", type=int, default=1, help="with --all: worker processes")
@@ -149,14 +149,13 @@ def main(argv=None):
             sizes = {nm: ref.spec(nm).test_n for nm in names}
         else:
             sizes = {nm: args.n for nm in names}
-        outdir = args.out or ("crosscheck-out" if (args.json or args.csv or args.plot) else None)
-        if args.plot and not outdir:
-            outdir = "crosscheck-out"
+        want_plot = args.plot is not None
+        outdir = args.out or ("crosscheck-out" if (args.json or args.csv or want_plot) else None)
         print("running %d problems with %d job(s) (mode %s, impls %s)%s" % (
             len(names), args.jobs, args.mode, ",".join(usable),
             "; records in %s/" % outdir if outdir else ""), file=sys.stderr)
         summaries, errors = harness.run_batch(names, kw, jobs=args.jobs, outdir=outdir,
-                                              plot=bool(args.plot), progress=_progress,
+                                              plot=want_plot, progress=_progress,
                                               sizes=sizes)
         text, counts = harness.batch_table(summaries, errors)
         print(text)
@@ -205,10 +204,11 @@ def main(argv=None):
     if args.csv:
         harness.write_csv(harness.csv_rows(rec), args.csv)
         print("CSV: %s" % args.csv)
-    if args.plot:
+    if args.plot is not None:
+        path = args.plot or "%s.png" % rec["problem"]
         if "free" in rec:
-            harness.plot_record(rec, args.plot)
-            print("plot: %s" % args.plot)
+            harness.plot_record(rec, path)
+            print("plot: %s" % path)
         else:
             print("note: --plot needs --mode free or both", file=sys.stderr)
     if args.check:
