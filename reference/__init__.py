@@ -34,6 +34,7 @@ from . import mgh as _mgh  # noqa: F401,E402
 from . import unconstrained as _unc  # noqa: F401,E402
 from . import bounded as _bnd  # noqa: F401,E402
 from . import minpack2 as _mp2  # noqa: F401,E402
+from . import cutest_more as _more  # noqa: F401,E402
 
 __all__ = [
     "Problem",

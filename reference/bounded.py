@@ -244,10 +244,11 @@ def _expquad(n):
 
 
 @register("BDEXP", "OBR2-AY-V-0", 100, Scalable(3),
-          "Ph.L. Toint, Test problems for partially separable optimization, report 83/4, "
-          "FUNDP Namur 1983 (banded exponential); " + CUTE.format("BDEXP"),
+          "A.R. Conn, N.I.M. Gould, M. Lescrenier, Ph.L. Toint, Performance of a multifrontal "
+          "scheme for partially separable optimization, report 88/4, FUNDP Namur 1988, "
+          "problem 56 (SIF input Ph.L. Toint 1989); " + CUTE.format("BDEXP"),
           family="bounded", fopt=lambda n: 0.0, active=True, test_n=50, ftol=1e-6,
-          notes="reconstructed from the description of the SIF file; see NOTES.md")
+          notes="x >= 0 (SIF default bounds), x0 = 1; the SIF default size is n = 5000")
 def _bdexp(n):
     def fg(x):
         s = x[:-2] + x[1:-1]
@@ -481,19 +482,27 @@ register("JNLBRNG1", "QBR2-AY-V-0", 1024, Scalable(1, square=True),
 register("JNLBRNG2", "QBR2-AY-V-0", 1024, Scalable(1, square=True),
          MT91 + " (journal bearing, eccentricity 0.5, b=10); " + CUTE.format("JNLBRNG2"),
          family="bounded", active=True, test_n=900,
-         notes="the SIF file lists optimal values exactly 1/10 of the ones this discretisation "
-               "reaches at every size (JNLBRNG1 agrees to 5 digits), so no fopt is recorded")(
+         notes="the SIF file is that of JNLBRNG1 with EX = 0.5 (checked line by line); its "
+               "listed optimal values are exactly 1/10 of the ones this discretisation reaches "
+               "at every size (-4.76402 at n=4, -3.95276 at n=64, -4.10239 at n=441), while "
+               "JNLBRNG1 agrees to 5 digits, so no fopt is recorded")(
     lambda n: pjb_build(n, 0.5, 10.0))
+
+# optimal values listed in the SIF files for P = 4, 10, 23, 32 (n = (P-2)^2)
+_OBSA_F = {4: 0.753659753, 64: 1.397897560, 441: 1.678027027, 900: 1.748270031}
+_OBSB_F = {4: -0.0081108, 64: 2.87503823, 441: 6.51932527, 900: 6.88708670}
 
 register("OBSTCLAE", "QBR2-AY-V-0", 1024, Scalable(1, square=True),
          "R. Dembo, U. Tulowitzki, WP 71, Yale 1983; J.J. More, 1989 (problem A, start E); "
-         + CUTE.format("OBSTCLAE"),
-         family="bounded", active=True, test_n=900,
-         notes="the optimal values listed in the SIF file were not reproduced; none recorded")(lambda n: obstacle_build(n, "A"))
+         + CUTE.format("OBSTCLAE") + " (SIF input Ph.L. Toint 1989, corrected May 2024); "
+         "optimal values from the SIF file for P = 4, 10, 23, 32",
+         family="bounded", fopt=_OBSA_F, active=True, test_n=900, ftol=1e-8,
+         notes="node-based groups and obstacle sin(3.2 x) sin(3.3 y) as in the SIF file")(
+    lambda n: obstacle_build(n, "A"))
 register("OBSTCLBL", "QBR2-AY-V-0", 1024, Scalable(1, square=True),
          "R. Dembo, U. Tulowitzki, WP 71, Yale 1983; J.J. More, 1989 (problem B, start L); "
-         + CUTE.format("OBSTCLBL"),
-         family="bounded", active=True, test_n=900,
-         notes="the optimal values listed in the SIF file were not reproduced; none recorded")(lambda n: obstacle_build(n, "B"))
+         + CUTE.format("OBSTCLBL") + "; optimal values from the SIF file for P = 4, 10, 23, 32",
+         family="bounded", fopt=_OBSB_F, active=True, test_n=900, ftol=1e-8,
+         notes="node-based groups as in the SIF file")(lambda n: obstacle_build(n, "B"))
 
 del grid_size

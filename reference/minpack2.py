@@ -124,28 +124,40 @@ def pjb_build(n, ecc, b):
 
 
 # ---------------------------------------------------------------------------
-# obstacle problems of Dembo & Tulowitzki (OBSTCLAE, OBSTCLBL)
+# obstacle problems of Dembo & Tulowitzki as written in the CUTEst SIF files
+# OBSTCLAE / OBSTCLBL (not the P1 finite elements used above): every interior
+# node (i,j) has the group  1/4 sum_{4 neighbours q} (v_q - v_ij)^2 - h^2 c v_ij,
+# so an edge between two interior nodes has weight 1/2 and an edge to the
+# (zero) boundary weight 1/4.  Problem A: lower obstacle
+# sin(3.2 xi1) sin(3.3 xi2), upper 2000, start 1 (start "E"); problem B:
+# l = sin(9.2 xi1) sin(9.3 xi2), l^3 <= v <= l^2 + 0.02, start l^3 ("L").
 # ---------------------------------------------------------------------------
 def obstacle_build(n, kind, c=1.0):
     m = grid_size(n)
     h = 1.0 / (m + 1)
     xi = h * np.arange(1, m + 1)
-    s1 = np.sin(9.2 * xi)[:, None]
-    s2 = np.sin(9.3 * xi)[None, :]
     if kind == "A":
-        lo = (s1 * s2).reshape(-1)
+        lo = (np.sin(3.2 * xi)[:, None] * np.sin(3.3 * xi)[None, :]).reshape(-1)
         up = 2000.0 * np.ones(n)
         x0 = np.ones(n)
     else:
-        l1 = (s1 * s2).reshape(-1)
+        l1 = (np.sin(9.2 * xi)[:, None] * np.sin(9.3 * xi)[None, :]).reshape(-1)
         lo = l1 ** 3
         up = l1 ** 2 + 0.02
         x0 = lo.copy()
+    w = h * h * c
 
     def fg(x):
-        f, G = _grad_terms(_dirichlet(x, m), h, h, _sq, _sq)
-        w = h * h * c
-        return f - w * x.sum(), G.reshape(-1) - w
+        P = _dirichlet(x, m)
+        G = np.zeros_like(P)
+        X = P[1:-1, 1:-1]
+        f = 0.0
+        for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            D = P[1 + di:m + 1 + di, 1 + dj:m + 1 + dj] - X
+            f += 0.25 * np.sum(D * D)
+            G[1:-1, 1:-1] -= 0.5 * D
+            G[1 + di:m + 1 + di, 1 + dj:m + 1 + dj] += 0.5 * D
+        return f - w * x.sum(), G[1:-1, 1:-1].reshape(-1) - w
 
     return dict(x0=x0, lower=lo, upper=up, fg=fg)
 

@@ -1,5 +1,6 @@
 """Tests of the reference problem set (reference/)."""
 
+import functools
 import math
 import subprocess
 import sys
@@ -28,12 +29,33 @@ KNOWN_FAILURES = {
     "HS25": "x0 = (100, 12.5, 3) lies on the bound x1 <= 100 where f is flat (|g| ~ 1e-8 "
             "for f ~ 33); the method stops at once on the relative-reduction test",
     "JENSMP": "the first line-search trial overflows exp(10 x); the method stalls at f~214",
+    "PALMER4": "converges from x0 = (1,1,1,1) to the local minimizer f~2424.02 (A~13.1); the "
+               "published 2285.383227 is reached from other starts (A~18.27, B~3.53, "
+               "C~0.332, D~0.0419)",
+    "PROBPENL": "the published values (SIF file) are those of the stationary point x_i ~ 1/n; "
+                "in the box [-5,5]^n the function goes far lower (pairs x_i ~ -5, "
+                "x_{i+1} ~ 4.8) and the method finds f~-5.7e-5 < 3.918e-6 at n=50",
     "MEYER3": "extremely badly scaled (x2 ~ 6000, x1 ~ 5e-3); stops at f~92 > 87.9458",
     "NCVXBQP3": "nonconvex: the method finds f ~ -6.708e5, LOWER than the value -6.60133e5 "
                 "recorded in the SIF file (which is therefore only a local solution)",
     "POWELLBSLS": "badly scaled (solution x1 ~ 1e-5, x2 ~ 9.1); stops at f~1e-7",
     "SINEALI": "nonconvex (sines): converges to a local minimizer f~-873 > -901",
 }
+
+# The port (lbfgsb.minimize, default flavour "fortran": the iteration of the
+# Fortran L-BFGS-B 3.0) fails on the same problems, except as noted here;
+# its own list is checked the same way.
+PORT_KNOWN_FAILURES = dict(KNOWN_FAILURES)
+PORT_KNOWN_FAILURES.update({
+    "MEYER3": "extremely badly scaled; stops at f~114 > 87.9458 (SciPy: f~92)",
+    "PALMER3": "the iterates differ from SciPy's in the last bit of f at iteration 11; "
+               "from there the Fortran path enters the badly scaled region B~9e-4, D~5e-3 and "
+               "stops on the relative-reduction test at f~2416.97, not a stationary point "
+               "(|g|~22); SciPy's path, and the port with flavour='scipy', reach 2265.958",
+    "PROBPENL": "as for SciPy the published value is only a stationary point; the port goes "
+                "on to a far lower point (f~-8.5e4 at n=50) with pairs of variables at the "
+                "bounds -5 and ~4.8",
+})
 
 
 def _fd_grad(p, x):
@@ -106,7 +128,8 @@ def test_problem_set_has_required_size_and_coverage():
                 "HS110", "CVXBQP1", "NCVXBQP1", "NCVXBQP2", "NCVXBQP3", "EXPLIN", "EXPLIN2",
                 "EXPQUAD", "HATFLDA", "HATFLDB", "HATFLDC", "MCCORMCK", "NONSCOMP", "S368",
                 "SINEALI", "TORSION1", "TORSION6", "JNLBRNG1", "JNLBRNG2", "OBSTCLAE", "OBSTCLBL",
-                "DEPT", "DPJB", "DMSA", "DODC", "DSSC", "DGL1"):
+                "DEPT", "DPJB", "DMSA", "DODC", "DSSC", "DGL1", "ALLINIT", "LINVERSE", "PENTDI",
+                "PROBPENL", "QRTQUAD", "PALMER1", "PALMER2", "PALMER3", "PALMER4", "BQPGASIM"):
         assert req in ALL, req
 
 
@@ -192,39 +215,61 @@ def test_scalable_problems_work_at_their_smallest_allowed_size_and_a_second_size
 
 
 # ---------------------------------------------------------------------------
-# L-BFGS-B (SciPy) reaches the published optimum
+# L-BFGS-B (SciPy, and the port) reaches the published optimum
 # ---------------------------------------------------------------------------
-def _lbfgsb_reaches_fopt(p):
-    from scipy.optimize import minimize
+_OPTS = dict(maxiter=20000, maxfun=40000, ftol=1e-15, gtol=1e-10)
 
+
+@functools.lru_cache(maxsize=None)
+def _final_f(solver, name):
+    """Final f of L-BFGS-B from the published x0 (cached: the known-failure
+    checks reuse the parametrised runs)."""
+    p = _test_problem(name)
+    bounds = list(zip(p.lower, p.upper))
     with np.errstate(all="ignore"):
-        r = minimize(p.fg, p.x0, jac=True, method="L-BFGS-B", bounds=list(zip(p.lower, p.upper)),
-                     options=dict(maxiter=20000, maxfun=40000, ftol=1e-15, gtol=1e-10))
+        if solver == "scipy":
+            from scipy.optimize import minimize
+
+            r = minimize(p.fg, p.x0, jac=True, method="L-BFGS-B", bounds=bounds, options=_OPTS)
+        else:
+            lbfgsb = pytest.importorskip("lbfgsb")
+            r = lbfgsb.minimize(p.fg, p.x0, jac=True, bounds=bounds, **_OPTS)
+    return float(r.fun)
+
+
+def _reaches_fopt(solver, name):
+    p = _test_problem(name)
+    f = _final_f(solver, name)
     tol = p.ftol if p.ftol is not None else 1e-6
-    return abs(r.fun - p.fopt) <= tol * max(1.0, abs(p.fopt)), r.fun
+    return abs(f - p.fopt) <= tol * max(1.0, abs(p.fopt)), f
 
 
 WITH_FOPT = [n for n in ALL if _test_problem(n).fopt is not None]
+SOLVERS = {"scipy": KNOWN_FAILURES, "port": PORT_KNOWN_FAILURES}
 
 
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
 @pytest.mark.parametrize("name", WITH_FOPT)
-def test_scipy_lbfgsb_reaches_the_published_optimum_or_is_a_known_failure(name):
+def test_lbfgsb_reaches_the_published_optimum_or_is_a_known_failure(name, solver):
     p = _test_problem(name)
-    ok, f = _lbfgsb_reaches_fopt(p)
-    if name in KNOWN_FAILURES:
-        assert not ok, (f"{name} is listed as a known failure ({KNOWN_FAILURES[name]}) "
+    known = SOLVERS[solver]
+    ok, f = _reaches_fopt(solver, name)
+    if name in known:
+        assert not ok, (f"{name} is listed as a known failure of {solver} ({known[name]}) "
                         f"but L-BFGS-B now reaches fopt={p.fopt} (f={f}); update the list")
     else:
-        assert ok, f"{name} n={p.n}: L-BFGS-B ends at f={f!r}, published fopt={p.fopt!r}"
+        assert ok, f"{name} n={p.n}: {solver} L-BFGS-B ends at f={f!r}, published fopt={p.fopt!r}"
 
 
-def test_lbfgsb_known_failure_list_is_accurate():
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_lbfgsb_known_failure_list_is_accurate(solver):
+    known = SOLVERS[solver]
     # every entry names a real problem with a published optimum ...
-    for name in KNOWN_FAILURES:
+    for name in known:
         assert name in WITH_FOPT, name
     # ... and each entry still fails (the parametrised test checks the rest)
-    still = [n for n in KNOWN_FAILURES if not _lbfgsb_reaches_fopt(_test_problem(n))[0]]
-    assert sorted(still) == sorted(KNOWN_FAILURES)
+    still = [n for n in known if not _reaches_fopt(solver, n)[0]]
+    assert sorted(still) == sorted(known)
 
 
 # ---------------------------------------------------------------------------
