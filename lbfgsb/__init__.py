@@ -11,12 +11,20 @@ setulb
 scipy_setulb
     The same, with the signature, integer task codes and state layout of
     SciPy's private ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15).
+Solver
+    L-BFGS-B as an ask/tell object, with checkpoints (``state_dict``,
+    ``from_state``, pickle, ``save``/``load``).
+BatchSolver, minimize_batch
+    Many independent problems in lock-step, one vectorised evaluation per
+    round.
 """
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
+from lbfgsb._solver import BatchSolver, Solver, minimize_batch
 
 __version__ = "0.1.0"
 
 __all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
-           "workspace_sizes", "__version__"]
+           "workspace_sizes", "Solver", "BatchSolver", "minimize_batch",
+           "__version__"]

@@ -1,0 +1,237 @@
+"""Batched solving: every problem makes the iterates it makes alone, bit for
+bit; problems finish independently; bad batch functions raise clear errors
+and leave the batch able to continue; batch checkpoints resume bit for bit."""
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from scipy.optimize import Bounds
+
+import lbfgsb
+
+N = 5
+
+
+def make_problems(B, n=N, seed=0):
+    """Shifted, scaled Rosenbrock functions with per-problem data, and a
+    vectorised fg over any subset of them."""
+    rng = np.random.default_rng(seed)
+    C = rng.uniform(-0.5, 0.5, (B, n))          # shifts
+    A = rng.uniform(1.0, 100.0, B)              # curvature of the valley
+    X0 = rng.uniform(-2.0, 2.0, (B, n))
+
+    def fg_batch(X, active):
+        Y = X - C[active]
+        a = A[active][:, None]
+        t = Y[:, 1:] - Y[:, :-1] ** 2
+        s = 1.0 - Y[:, :-1]
+        F = np.sum(a * t * t + s * s, axis=1)
+        G = np.zeros_like(Y)
+        G[:, :-1] = -4.0 * a * t * Y[:, :-1] - 2.0 * s
+        G[:, 1:] += 2.0 * a * t
+        return F, G
+
+    def fg_one(i):
+        # the same arithmetic as the batch, on one row
+        def fg(x):
+            F, G = fg_batch(x[None, :], np.array([i]))
+            return F[0], G[0]
+        return fg
+    return X0, fg_batch, fg_one
+
+
+def recording(fg_batch, B):
+    points = [[] for _ in range(B)]
+
+    def rec(X, active):
+        assert np.all(np.diff(active) > 0)      # increasing problem order
+        for row, i in enumerate(active):
+            points[i].append(X[row].copy())
+        return fg_batch(X, active)
+    return rec, points
+
+
+def solve_alone(x0, fg, bounds, **opts):
+    s = lbfgsb.Solver(x0, bounds, **opts)
+    pts = []
+    for x in s:
+        pts.append(x)
+        s.tell(*fg(x))
+    return s.result(), pts
+
+
+def assert_same_result(r, res):
+    assert_array_equal(r.x, res.x)
+    assert r.fun == res.fun
+    assert_array_equal(r.jac, res.jac)
+    assert (r.nit, r.nfev, r.status, r.task) == (res.nit, res.nfev, res.status, res.task)
+    assert_array_equal(r.hess_inv.sk, res.hess_inv.sk)
+    assert_array_equal(r.hess_inv.yk, res.hess_inv.yk)
+
+
+def per_problem_bounds(B, n=N, seed=1):
+    rng = np.random.default_rng(seed)
+    lo = rng.uniform(-1.5, 0.0, (B, n))
+    hi = lo + rng.uniform(0.5, 3.0, (B, n))
+    lo[:, 0] = -np.inf                          # a mix of bound types
+    hi[:, 1] = np.inf
+    return lo, hi
+
+
+@pytest.mark.parametrize("kind", ["none", "shared pairs", "per-problem Bounds",
+                                  "per-problem array"])
+def test_each_problem_of_a_batch_makes_its_iterates_alone_bitwise(kind):
+    B = 24
+    X0, fg_batch, fg_one = make_problems(B)
+    lo, hi = per_problem_bounds(B)
+    if kind == "none":
+        bounds, alone = None, [None] * B
+    elif kind == "shared pairs":
+        bounds = [(-1.0, 1.5)] * N
+        alone = [bounds] * B
+    elif kind == "per-problem Bounds":
+        bounds = Bounds(lo, hi)
+        alone = [Bounds(lo[i], hi[i]) for i in range(B)]
+    else:
+        bounds = np.stack([lo, hi], axis=-1)
+        alone = [list(zip(lo[i], hi[i])) for i in range(B)]
+    rec, points = recording(fg_batch, B)
+    results = lbfgsb.minimize_batch(rec, X0, bounds, m=4)
+    assert len(results) == B
+    for i in range(B):
+        res, pts = solve_alone(X0[i], fg_one(i), alone[i], m=4)
+        assert_same_result(results[i], res)
+        assert len(pts) == len(points[i])
+        for p, q in zip(pts, points[i]):
+            assert_array_equal(p, q)
+        # and minimize itself agrees
+        ref = lbfgsb.minimize(fg_one(i), X0[i], jac=True, bounds=alone[i], maxcor=4)
+        assert_same_result(results[i], ref)
+
+
+def test_problems_finish_independently_and_rows_follow_active():
+    B = 30
+    X0, fg_batch, fg_one = make_problems(B, seed=3)
+    batch = lbfgsb.BatchSolver(X0, maxiter=200)
+    sizes = []
+    while not batch.done:
+        X = batch.ask()
+        active = batch.active
+        assert X.shape == (active.size, N)
+        for row, i in enumerate(active):
+            assert_array_equal(X[row], batch.solvers[i].ask())
+        sizes.append(active.size)
+        batch.tell(*fg_batch(X, active))
+    assert sizes[0] == B and sizes[-1] < B
+    assert all(a >= b for a, b in zip(sizes, sizes[1:]))
+    nfevs = [r.nfev for r in batch.results()]
+    assert len(set(nfevs)) > 1 and max(nfevs) == len(sizes)
+    with pytest.raises(RuntimeError, match="done"):
+        batch.ask()
+
+
+def test_options_apply_to_every_problem():
+    B = 10
+    X0, fg_batch, fg_one = make_problems(B, seed=4)
+    results = lbfgsb.minimize_batch(fg_batch, X0, maxiter=3, flavour="scipy", ftol=1e-12)
+    for i, r in enumerate(results):
+        res, _ = solve_alone(X0[i], fg_one(i), None, maxiter=3, flavour="scipy", ftol=1e-12)
+        assert_same_result(r, res)
+        assert r.nit <= 3
+
+
+def test_a_thousand_small_problems():
+    B = 1000
+    X0, fg_batch, fg_one = make_problems(B, n=3, seed=5)
+    results = lbfgsb.minimize_batch(fg_batch, X0)
+    assert sum(r.success for r in results) >= 990
+    for i in (0, 499, 999):
+        res, _ = solve_alone(X0[i], fg_one(i), None)
+        assert_same_result(results[i], res)
+
+
+def test_batch_checkpoints_resume_bitwise(tmp_path):
+    B = 12
+    X0, fg_batch, fg_one = make_problems(B, seed=6)
+    lo, hi = per_problem_bounds(B, seed=7)
+    ref = lbfgsb.minimize_batch(fg_batch, X0, Bounds(lo, hi))
+    batch = lbfgsb.BatchSolver(X0, Bounds(lo, hi))
+    for _ in range(9):
+        X = batch.ask()
+        batch.tell(*fg_batch(X, batch.active))
+    buf = io.BytesIO()
+    batch.save(buf)
+    buf.seek(0)
+    copies = [lbfgsb.BatchSolver.from_state(batch.state_dict()),
+              pickle.loads(pickle.dumps(batch)),
+              lbfgsb.BatchSolver.load(buf)]
+    for b in [batch] + copies:
+        while not b.done:
+            X = b.ask()
+            b.tell(*fg_batch(X, b.active))
+        for r, res in zip(b.results(), ref):
+            assert_same_result(r, res)
+
+
+def test_a_bad_batch_function_raises_and_the_batch_continues():
+    B = 8
+    X0, fg_batch, fg_one = make_problems(B, seed=8)
+    ref = lbfgsb.minimize_batch(fg_batch, X0)
+    with pytest.raises(ValueError, match="G"):
+        lbfgsb.minimize_batch(lambda X, a: (fg_batch(X, a)[0], fg_batch(X, a)[1][:, :-1]), X0)
+    with pytest.raises(ValueError, match="pair"):
+        lbfgsb.minimize_batch(lambda X, a: fg_batch(X, a)[0], X0)
+    batch = lbfgsb.BatchSolver(X0)
+    with pytest.raises(RuntimeError, match="without ask"):
+        batch.tell(np.zeros(B), np.zeros((B, N)))
+    for rnd in range(40):
+        if batch.done:
+            break
+        X = batch.ask()
+        F, G = fg_batch(X, batch.active)
+        for bad, match in [((F[:-1], G), "F"), ((F, G[:-1]), "G"),
+                           ((F, G[:, :, None]), "G"), ((F.astype(complex), G), "F"),
+                           ((F[:, None], G), "F")]:
+            with pytest.raises(ValueError, match=match):
+                batch.tell(*bad)
+        if rnd == 5:
+            batch = pickle.loads(pickle.dumps(batch))   # still checkpointable
+            batch.ask()
+        batch.tell(F, G)
+    while not batch.done:
+        X = batch.ask()
+        batch.tell(*fg_batch(X, batch.active))
+    for r, res in zip(batch.results(), ref):
+        assert_same_result(r, res)
+
+
+@pytest.mark.parametrize("X0, bounds, match", [
+    (np.zeros(5), None, "shape"),
+    (np.zeros((3, 0)), None, "at least one"),
+    (np.full((2, 2), np.nan), None, "finite"),
+    (np.zeros((2, 2)), np.zeros((3, 2, 2)), "shape"),
+    (np.zeros((2, 2)), Bounds(np.ones((2, 2)), np.zeros((2, 2))), "greater"),
+    (np.zeros((2, 2)), [(0, 1)], "length"),
+])
+def test_bad_batch_arguments_raise_value_error(X0, bounds, match):
+    with pytest.raises(ValueError, match=match):
+        lbfgsb.BatchSolver(X0, bounds)
+
+
+def test_stop_ends_chosen_problems_only():
+    B = 6
+    X0, fg_batch, fg_one = make_problems(B, seed=9)
+    batch = lbfgsb.BatchSolver(X0)
+    for _ in range(5):
+        X = batch.ask()
+        batch.tell(*fg_batch(X, batch.active))
+    batch.stop([1, 4])
+    assert [s.done for s in batch.solvers] == [False, True, False, False, True, False]
+    assert list(batch.active) == list(range(B))      # rows of the last ask
+    X = batch.ask()
+    assert list(batch.active) == [0, 2, 3, 5]
+    batch.tell(*fg_batch(X, batch.active))
+    assert batch.solvers[1].result().task == "STOP: CALLBACK REQUESTED HALT"
