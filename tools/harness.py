@@ -125,11 +125,12 @@ def load_port():
             sys.path[:] = [p for p in sys.path
                            if os.path.realpath(p or os.getcwd()) != os.path.realpath(ROOT)]
             try:
-                import lbfgsb
+                importlib.import_module("lbfgsb")
             finally:
                 sys.path[:] = saved + [p for p in sys.path if p not in saved]
         import lbfgsb
-        fn = lbfgsb.setulb                            # noqa: F841
+        if not callable(getattr(lbfgsb, "setulb", None)):
+            raise ImportError("lbfgsb has no setulb (%s)" % getattr(lbfgsb, "__file__", "?"))
     except Exception as exc:                          # noqa: BLE001
         raise Unavailable("port not importable (build/install it: pip install "
                           "--no-build-isolation .): %s: %s" % (type(exc).__name__, exc))
@@ -238,9 +239,14 @@ def canonical_task(text):
 # ---------------------------------------------------------------------------
 
 #: Stages of one cycle of mainlb, in execution order, with the subroutine
-#: that does the work.  A call of setulb resumes at one of them (see
-#: ``_RESUME``); the first differing field of a call is the one written
-#: earliest after the resume point.
+#: that does the work.  A call of setulb resumes at one of them (``_RESUME``,
+#: from the task before the call) and returns at another (``_RETURN``, from
+#: the task after it).  A field's value after the call comes from the last
+#: stage in that window that writes it: that stage's subroutine is blamed,
+#: and the differing fields are listed in the order their values were
+#: computed, so the first one is the likeliest origin.  (Static model: a
+#: stage the code skipped in that call, e.g. subsm when col = 0, is still
+#: counted.)
 STAGES = (
     ("start", "setulb/mainlb initialisation (errclb, active)"),
     ("projgr0", "projgr (at x0)"),
@@ -263,6 +269,10 @@ _STAGE_SUB = dict(STAGES)
 #: where a call resumes, from the task before the call
 _RESUME = (("START", "start"), ("FG_START", "projgr0"), ("FG_LN", "lnsrlb-gd"),
            ("NEW_X", "update"), ("RESTART", "cauchy"))
+#: where a call returns, from the task after the call (None: at once)
+_RETURN = (("FG_START", "start"), ("FG_LN", "lnsrlb-x"), ("NEW_X", "newx"),
+           ("ABNORMAL", "lnsrlb-x"), ("RESTART", "lnsrlb-x"), ("ERROR", "start"),
+           ("CONV", None), ("STOP", None), ("WARN", None))
 #: the cycle after formt continues at cauchy
 _CYCLE_START = _STAGE_INDEX["cauchy"]
 
@@ -350,16 +360,16 @@ _FIELD_TABLE = [
     ("isave.stage", ("dcsrch",), "dcsrch stage"),
     ("isave.iter", ("newx",), "iteration count"),
     ("isave.nskip", ("update",), "skipped updates"),
-    ("lsave.updatd", ("update", "cauchy"), "matrix updated"),
+    ("lsave.updatd", ("update",), "matrix updated (reset by mainlb on a restart)"),
     ("wa.S", ("matupd",), "S: s-vectors (matupd)"),
     ("wa.Y", ("matupd",), "Y: y-vectors (matupd)"),
     ("wa.SY", ("matupd",), "S'Y (matupd)"),
     ("wa.SS", ("matupd",), "S'S (matupd)"),
-    ("dsave.theta", ("matupd", "cauchy"), "theta (matupd)"),
-    ("isave.col", ("matupd", "cauchy"), "stored corrections (matupd)"),
-    ("isave.head", ("matupd", "cauchy"), "first correction (matupd)"),
+    ("dsave.theta", ("matupd",), "theta = y'y/s'y (matupd; reset by mainlb on a restart)"),
+    ("isave.col", ("matupd",), "stored corrections (matupd; reset on a restart)"),
+    ("isave.head", ("matupd",), "first correction (matupd; reset on a restart)"),
     ("isave.itail", ("matupd",), "last correction (matupd)"),
-    ("isave.iupdat", ("matupd", "cauchy"), "updates made (matupd)"),
+    ("isave.iupdat", ("matupd",), "updates made (matupd; reset on a restart)"),
     ("wa.WT", ("formt",), "WT: Cholesky factor of theta S'S + L D^-1 L' (formt)"),
     ("dsave.tol", ("start",), "factr*epsmch"),
     ("dsave.epsmch", ("start",), "machine epsilon"),
@@ -376,14 +386,6 @@ FIELD_DOC = {name: doc for name, _, doc in _FIELD_TABLE}
 _FIELD_POS = {name: i for i, name in enumerate(FIELDS)}
 
 
-def field_subroutine(field, task_before=None):
-    """The subroutine to blame for ``field`` differing after a call that
-    started with ``task_before`` (the earliest writer after the resume point)."""
-    stages = FIELD_STAGES.get(field, ("start",))
-    st = _earliest_stage(stages, task_before)
-    return _STAGE_SUB[st]
-
-
 def _resume_index(task_before):
     if task_before is None:
         return 0
@@ -394,26 +396,50 @@ def _resume_index(task_before):
     return 0
 
 
-def _stage_distance(stage, start):
-    i = _STAGE_INDEX[stage]
-    if i >= start:
-        return i - start
-    # wrapped around: the cycle continues at cauchy (start stages never rerun)
-    if i < _CYCLE_START:
-        return 10_000 + i
-    return (len(STAGES) - start) + (i - _CYCLE_START)
+def stage_window(task_before, task_after=None):
+    """Stages run by one call, in order (indices into :data:`STAGES`)."""
+    i = _resume_index(task_before)
+    end = "?"
+    if task_after is not None:
+        t = canonical_task(task_after)
+        for prefix, st in _RETURN:
+            if t.startswith(prefix):
+                end = st
+                break
+    seq = [i]
+    if end is None:
+        return seq
+    while STAGES[i][0] != end:
+        i = _CYCLE_START if i == len(STAGES) - 1 else i + 1
+        if i in seq:                            # one full cycle at most
+            break
+        seq.append(i)
+    return seq
 
 
-def _earliest_stage(stages, task_before):
-    start = _resume_index(task_before)
-    return min(stages, key=lambda s: _stage_distance(s, start))
+def _field_position(field, window):
+    """(order key, stage) of ``field``'s value after a call running ``window``."""
+    stages = [_STAGE_INDEX[st] for st in FIELD_STAGES.get(field, ("start",))]
+    inside = [k for k, i in enumerate(window) if i in stages]
+    if inside:
+        k = max(inside)                         # the last writer in the call
+        return k, window[k]
+    # not written by this call (per the model): after everything, blamed on
+    # its first writer from the resume point on
+    start = window[0]
+    dist = [((i - start) % len(STAGES), i) for i in stages]
+    return len(window) + min(dist)[0], min(dist)[1]
 
 
-def field_order_key(field, task_before):
-    stages = FIELD_STAGES.get(field, ("start",))
-    start = _resume_index(task_before)
-    d = min(_stage_distance(s, start) for s in stages)
-    return (d, _FIELD_POS.get(field, 10 ** 6))
+def field_subroutine(field, task_before=None, task_after=None):
+    """The subroutine to blame for ``field`` differing after a call that went
+    from ``task_before`` to ``task_after`` (the last writer in the call)."""
+    return STAGES[_field_position(field, stage_window(task_before, task_after))[1]][1]
+
+
+def field_order_key(field, task_before, task_after=None):
+    k, _ = _field_position(field, stage_window(task_before, task_after))
+    return (k, _FIELD_POS.get(field, 10 ** 6))
 
 
 def _wa_blocks(n, m):
@@ -530,9 +556,10 @@ def _rel(a, b):
 
 
 def compare_states(ref_state, other_state, other_layout="fortran", task_before=None,
-                   ref_layout="fortran", quirks=None, ignore=()):
+                   ref_layout="fortran", quirks=None, ignore=(), task_after=None):
     """Differing fields of ``other_state`` against ``ref_state``, ordered by
-    computation order from the resume point (``task_before``).
+    computation order in the call that went from ``task_before`` to
+    ``task_after`` (the reference's; default: its ``task`` field).
 
     A SciPy-layout state compared with a Fortran-layout one is first mapped
     to the Fortran's conventions (:func:`scipy_to_fortran_names`); two
@@ -549,6 +576,9 @@ def compare_states(ref_state, other_state, other_layout="fortran", task_before=N
         other_state = scipy_to_fortran_names(other_state, ref_state)
     elif ref_layout == "scipy" and other_layout != "scipy":
         ref_state = scipy_to_fortran_names(ref_state, other_state)
+    if task_after is None and "task" in ref_state:
+        task_after = str(ref_state["task"][0])
+    window = stage_window(task_before, task_after)
     diffs = []
     for field in FIELDS:
         if field in TIME_FIELDS or field in ignore or field not in ref_state \
@@ -557,7 +587,7 @@ def compare_states(ref_state, other_state, other_layout="fortran", task_before=N
         a, b = ref_state[field], other_state[field]
         if _bits_equal(a, b):
             continue
-        d = {"field": field, "subroutine": field_subroutine(field, task_before),
+        d = {"field": field, "subroutine": STAGES[_field_position(field, window)[1]][1],
              "description": FIELD_DOC.get(field, ""), "quirk": quirks.get(field)}
         if a.dtype == object or b.dtype == object:
             d.update(index=0, ref=str(a[0]), other=str(b[0]), max_abs=None, rel=None, count=1,
@@ -575,7 +605,8 @@ def compare_states(ref_state, other_state, other_layout="fortran", task_before=N
             d.update(index=i, ref=_py(a[i]), other=_py(b[i]), max_abs=mabs,
                      rel=_rel(bf, af), count=int(neq.size), size=int(a.size))
         diffs.append(d)
-    diffs.sort(key=lambda d: field_order_key(d["field"], task_before))
+    diffs.sort(key=lambda d: (_field_position(d["field"], window)[0],
+                              _FIELD_POS.get(d["field"], 10 ** 6)))
     return diffs
 
 
@@ -648,6 +679,16 @@ class Impl:
     @property
     def f(self):
         return self._f_value()
+
+    def raw_key(self):
+        """All of the state as bytes (CPU-time fields zeroed): equal keys of two
+        implementations of the same layout mean no field differs."""
+        ds = self.dsave.copy()
+        ds[5:10] = 0.0
+        return b"".join((self.x.tobytes(), np.float64(self._f_value()).tobytes(),
+                         self.g.tobytes(), self.wa.tobytes(), self.iwa.tobytes(),
+                         self.isave.tobytes(), ds.tobytes(), self.lsave.tobytes(),
+                         self.task_text().encode(), b"|", self.csave_text().encode()))
 
 
 class FortranLayoutImpl(Impl):
@@ -737,20 +778,20 @@ def _factory(name):
             raise Unavailable(reason)
         h = fortran.load(mode)
 
-        def call(self, h=h):
+        def fortran_call(self, h=h):
             h.setulb(self.n, self.m, self.x, self.l, self.u, self.nbd, self.fbuf, self.g,
                      self.factr, self.pgtol, self.wa, self.iwa, self.task, -1,
                      self.csave, self.lsave, self.isave, self.dsave)
-        return lambda: FortranLayoutImpl(name, call, (1,))
+        return lambda: FortranLayoutImpl(name, fortran_call, (1,))
     if name in ("port", "port-scipy"):
         lb = load_port()
         flavour = "fortran" if name == "port" else "scipy"
 
-        def call(self, fn=lb.setulb, flavour=flavour):
+        def port_call(self, fn=lb.setulb, flavour=flavour):
             fn(self.m, self.x, self.l, self.u, self.nbd, self.fbuf, self.g, self.factr,
                self.pgtol, self.wa, self.iwa, self.task, -1, self.csave, self.lsave,
                self.isave, self.dsave, self.maxls, flavour=flavour)
-        return lambda: FortranLayoutImpl(name, call, ())
+        return lambda: FortranLayoutImpl(name, port_call, ())
     if name == "port-scipy-api":
         lb = load_port()
         fn = getattr(lb, "scipy_setulb", None)
@@ -883,7 +924,7 @@ def run_free(name, setup, perturb=None, store_budget=STORE_BUDGET, max_calls=Non
     impl.start(setup.m, setup.x0, setup.l, setup.u, setup.nbd, setup.factr, setup.pgtol,
                setup.maxls)
     n = setup.n
-    rec = {"impl": name, "fg_x": [], "fg_digest": [], "fg_f": [], "it_x": [],
+    rec = {"impl": name, "layout": impl.layout, "fg_x": [], "fg_digest": [], "fg_f": [], "it_x": [],
            "it_digest": [], "it_f": [], "it_pg": [], "error": None}
     stored = 0
     nit = nfev = calls = 0
@@ -967,7 +1008,14 @@ def _first_diff(xa, da, xb, db, rtol):
 
 
 def compare_free(a, b, rtol=1e-10):
-    """Compare free-run records ``a`` (an implementation) and ``b`` (its reference)."""
+    """Compare free-run records ``a`` (an implementation) and ``b`` (its reference).
+
+    Between a Fortran-layout and a SciPy-layout implementation the final f is
+    not part of the claim (``final_f_compared`` False): SciPy's setulb takes
+    f by value and never writes it back, the Fortran restores f = fold after
+    a line-search failure.
+    """
+    f_compared = a.get("layout", "fortran") == b.get("layout", "fortran")
     fb, ft, fmax, _ = _first_diff(a["fg_x"], a["fg_digest"], b["fg_x"], b["fg_digest"], rtol)
     # iterates: x and g digests, f values
     ia = [d + repr(float(f)) for d, f in zip(a["it_digest"], a["it_f"])]
@@ -979,8 +1027,9 @@ def compare_free(a, b, rtol=1e-10):
         if rf > rtol and (it_ is None or k < it_):
             it_ = k
             break
+    same_f = _bits_equal(np.array([a["f"]]), np.array([b["f"]]))
     same_final = (_bits_equal(np.asarray(a["x"]), np.asarray(b["x"]))
-                  and _bits_equal(np.array([a["f"]]), np.array([b["f"]])))
+                  and (same_f or not f_compared))
     same_task = canonical_task(a["task"]) == canonical_task(b["task"])
     identical = (fb is None and ib_ is None and same_final and same_task
                  and a["nit"] == b["nit"] and a["nfev"] == b["nfev"]
@@ -991,7 +1040,7 @@ def compare_free(a, b, rtol=1e-10):
         "it_first_bitwise": ib_, "it_first_rtol": it_, "it_max_rel": imax,
         "it_rel": rels,
         "final_x_identical": bool(_bits_equal(np.asarray(a["x"]), np.asarray(b["x"]))),
-        "final_f_identical": bool(_bits_equal(np.array([a["f"]]), np.array([b["f"]]))),
+        "final_f_identical": bool(same_f), "final_f_compared": bool(f_compared),
         "final_x_rel": _rel(a["x"], b["x"]), "final_f_rel": _rel([a["f"]], [b["f"]]),
         "task_equal": bool(same_task), "nit": (a["nit"], b["nit"]),
         "nfev": (a["nfev"], b["nfev"]), "rtol": rtol,
@@ -1010,8 +1059,10 @@ def describe_first(cmp):
     bits = one(cmp["fg_first_bitwise"], cmp["it_first_bitwise"])
     if not bits:
         extra = []
-        if not cmp["final_x_identical"] or not cmp["final_f_identical"]:
-            extra.append("final x/f")
+        if not cmp["final_x_identical"]:
+            extra.append("final x")
+        if not cmp["final_f_identical"] and cmp.get("final_f_compared", True):
+            extra.append("final f")
         if not cmp["task_equal"]:
             extra.append("task")
         if cmp["nit"][0] != cmp["nit"][1] or cmp["nfev"][0] != cmp["nfev"][1]:
@@ -1080,12 +1131,12 @@ def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
             for nm in active:
                 res[nm]["error"] = "driver %s failed: %s" % (driver, driver_error)
             break
-        dstate = drv.state()
+        dstate = None
+        draw = drv.raw_key()
         for nm in list(active):
             im, r = impls[nm], res[nm]
             try:
                 otask = im.call()
-                ostate = im.state()
             except Exception as exc:                  # noqa: BLE001
                 r["error"] = "%s: %s" % (type(exc).__name__, exc)
                 r["divergence"] = {"step": step, "reason": "exception: %s" % r["error"]}
@@ -1093,8 +1144,13 @@ def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
                 continue
             r["steps"] = step + 1
             quirks = SCIPY_QUIRKS if "scipy" in (driver, nm) else None
-            diffs = compare_states(dstate, ostate, im.layout, task_before[nm], drv.layout,
-                                   quirks=quirks, ignore=ignore)
+            if im.layout == drv.layout and im.raw_key() == draw:
+                diffs = []                       # fast path: every byte equal
+            else:
+                if dstate is None:
+                    dstate = drv.state()
+                diffs = compare_states(dstate, im.state(), im.layout, task_before[nm],
+                                       drv.layout, quirks=quirks, ignore=ignore)
             if keep_steps:
                 r["trace"].append({"step": step, "task": otask, "diffs": [d["field"] for d in diffs]})
             for d in diffs:
@@ -1333,6 +1389,12 @@ def format_record(rec, detail=8):
         out.append(_fmt_table(("impl", "vs", "nit", "nfev", "f", "|proj g|", "st", "task",
                                "bitwise", "first bitwise diff", "first >rtol diff",
                                "x rel"), rows))
+        for key, c in rec["free"]["compare"].items():
+            if c["final_x_identical"] and not c["final_f_identical"] \
+                    and not c.get("final_f_compared", True):
+                out.append("  note: %s vs %s: final f differs, not part of the claim: SciPy's "
+                           "setulb never writes f back (the Fortran restores f = fold after a "
+                           "line-search failure)" % (c["impl"], c["ref"]))
     if "lockstep" in rec:
         out.append("")
         out.append("Lock step (f, g at the driver's x; state compared field by field after "
@@ -1347,7 +1409,7 @@ def format_record(rec, detail=8):
                          "-" if fd is None else "call %d (after %s)" % (fd["step"] + 1,
                                                                        fd["task_before"] or "START"),
                          "-" if fd is None else fd["first_field"],
-                         "-" if fd is None else fd["subroutine"],
+                         "-" if fd is None else fd["subroutine"].split(" (")[0],
                          "-" if dv is None else "call %d: %s" % (dv["step"] + 1, dv["reason"])
                          + (" [%s]" % r["error"] if r.get("error") else "")))
         out.append(_fmt_table(("impl", "driver", "calls", "identical", "first state diff",
@@ -1606,6 +1668,14 @@ def batch_table(summaries, errors, max_listed=60):
         a, b = key.split("|")
         out.append("")
         out.append("%s vs %s: not identical on %d problem(s):" % (a, b, len(c["bad"])))
+        firsts = {}
+        for _, p in c["bad"]:
+            if p["lockstep"] is False and p["lockstep_field"]:
+                k = "%s (%s)" % (p["lockstep_field"], p["lockstep_subroutine"].split(" (")[0])
+                firsts[k] = firsts.get(k, 0) + 1
+        if firsts:
+            out.append("  first differing lock-step field: " + ", ".join(
+                "%s x%d" % kv for kv in sorted(firsts.items(), key=lambda kv: -kv[1])))
         for prob, p in c["bad"][:max_listed]:
             out.append("  %-12s free: %-28s lock step: %s" % (
                 prob, "identical" if p["free"] else (p["free_first"] or "-"),
