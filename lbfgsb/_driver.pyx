@@ -8,13 +8,14 @@ function (and turning its result into a float and a float64 vector); each
 
 import numpy as np
 
+from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release,
+                              PyObject_CheckBuffer, PyObject_GetBuffer)
+from cpython.exc cimport PyErr_Clear
 from libc.string cimport memcpy
 
-from lbfgsb._status cimport FLAVOUR_SCIPY, settask, task_starts
-from lbfgsb cimport _setulb
+from lbfgsb._status cimport settask
+from lbfgsb._solver cimport Run, RUN_FG, RUN_NEW_X, run_step, run_new_x
 
-# ---------------------------------------------------------------------------
-# the evaluate / setulb loop
 
 cdef inline object _scalar(fx):
     """The user's f as a Python float, with SciPy's rule and message."""
@@ -27,7 +28,40 @@ cdef inline object _scalar(fx):
                          "scalar value.") from None
 
 
-cdef inline void _copy_grad(gx, double[::1] g, int n) except *:
+cdef inline bint _is_float64(const char* fmt) noexcept:
+    """True for the buffer formats of a native float64 ('d', '=d', '<d', '@d')."""
+    if fmt == NULL:
+        return True                 # no format: unsigned bytes; caught by itemsize
+    if fmt[0] == b'=' or fmt[0] == b'<' or fmt[0] == b'@':
+        fmt += 1
+    return fmt[0] == b'd' and fmt[1] == 0
+
+
+cdef inline int _copy_grad(gx, double* g, int n) except -1:
+    """Copy the user's gradient into g (n doubles).
+
+    Fast path (no numpy call): an object exporting a C-contiguous float64
+    buffer of n elements (a 1-D float64 ndarray, or any shape of size n as
+    SciPy's ``ravel``), copied with one memcpy.  Anything else goes through
+    ``np.asarray(gx, float64)`` as before (same values, same error)."""
+    cdef Py_buffer view
+    cdef bint done = False
+    if PyObject_CheckBuffer(gx):
+        if PyObject_GetBuffer(gx, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0:
+            if (view.itemsize == 8 and _is_float64(view.format) and view.ndim >= 1
+                    and view.len == <Py_ssize_t>n * 8
+                    and (view.ndim == 1 or n > 0)):
+                memcpy(g, view.buf, n * sizeof(double))
+                done = True
+            PyBuffer_Release(&view)
+        else:
+            PyErr_Clear()
+    if not done:
+        _copy_grad_slow(gx, g, n)
+    return 0
+
+
+cdef int _copy_grad_slow(gx, double* g, int n) except -1:
     cdef double[::1] gv
     ga = np.asarray(gx, dtype=np.float64)
     if ga.ndim > 1:
@@ -35,7 +69,8 @@ cdef inline void _copy_grad(gx, double[::1] g, int n) except *:
     if ga.ndim == 0 or ga.shape != (n,):
         raise ValueError(f"the gradient must have shape ({n},), got {np.shape(gx)}")
     gv = np.ascontiguousarray(ga)
-    memcpy(&g[0], &gv[0], n * sizeof(double))
+    memcpy(g, &gv[0], n * sizeof(double))
+    return 0
 
 
 def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
@@ -51,76 +86,86 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
     differences through SciPy's ScalarFunction).  ``callback(x, f)`` (or None)
     returns True to stop.  Arrays are validated by the caller (``_api``).
 
+    The ``setulb`` call and the handling of NEW_X (iteration count, callback
+    halt, maxiter / maxfun stops) are ``lbfgsb._solver``'s ``run_step`` and
+    ``run_new_x``, shared with ``Solver`` and ``BatchSolver``.
+
     Returns ``(f, g, nfev, njev, nit, task)`` with ``task`` the Fortran's
     final task string; ``x`` and the workspace are updated in place.
     """
     cdef int n = x.shape[0]
-    cdef char task[60]
-    cdef char csave[60]
-    cdef double f = 0.0
     cdef double[::1] g = np.zeros(n, dtype=np.float64)
-    cdef long nfev = 0, njev = 0, nit = 0
-    cdef double* px = &x[0]
-    cdef double* pl = &l[0]
-    cdef double* pu = &u[0]
-    cdef int* pnbd = &nbd[0]
     cdef double* pg = &g[0]
-    cdef double* pwa = &wa[0]
-    cdef int* piwa = &iwa[0]
-    cdef int* pisave = &isave[0]
-    cdef double* pdsave = &dsave[0]
-    cdef int* plsave = &lsave[0]
+    cdef long njev = 0
+    cdef Run r
+    cdef int code
+    cdef bint halt
+    r.n = n
+    r.m = m
+    r.x = &x[0]
+    r.l = &l[0]
+    r.u = &u[0]
+    r.nbd = &nbd[0]
+    r.f = 0.0
+    r.g = pg
+    r.factr = factr
+    r.pgtol = pgtol
+    r.wa = &wa[0]
+    r.iwa = &iwa[0]
+    r.iprint = iprint
+    r.lsave = &lsave[0]
+    r.isave = &isave[0]
+    r.dsave = &dsave[0]
+    r.maxls = maxls
+    r.flavour = flavour
+    r.nit = 0
+    r.nfev = 0
+    r.maxiter = maxiter
+    r.maxfun = maxfun
+    r.xk = NULL             # the last accepted iterate is not kept here
+    r.gk = NULL
     xarr = np.asarray(x)
+    xcopy = xarr.copy       # bound method: a fresh copy of x per call (as SciPy)
+    cdef bint noargs = len(args) == 0
 
-    settask(task, b'START')
-    settask(csave, b' ')
-    cdef double fc             # the f setulb sees (and may overwrite)
+    settask(r.task, b'START')
+    settask(r.csave, b' ')
     while True:
-        fc = f
         with nogil:
-            _setulb.setulb(n, m, px, pl, pu, pnbd, &fc, pg, factr, pgtol, pwa,
-                           piwa, task, iprint, csave, plsave, pisave, pdsave,
-                           maxls, flavour)
-        if flavour != FLAVOUR_SCIPY:
-            # The Fortran restores f with x and g when a line search fails;
-            # SciPy's wrapper takes f by value and loses that write, so its
-            # result reports the last trial f (flavour "scipy" keeps that).
-            f = fc
-        if task[0] == b'F' and task[1] == b'G':
+            code = run_step(&r)
+        if code == RUN_FG:
             # the minimization routine wants f and g at the current x
-            xc = xarr.copy()
+            xc = xcopy()
             if mode == 0:
-                fg = fun(xc, *args)
-                try:
-                    fx, gx = fg
-                except (TypeError, ValueError):
-                    raise ValueError("with jac=True the objective must return "
-                                     "a pair (f, g)") from None
-                f = _scalar(fx)
-                _copy_grad(gx, g, n)
-                nfev += 1
+                fg = fun(xc) if noargs else fun(xc, *args)
+                if type(fg) is tuple and len(<tuple>fg) == 2:
+                    fx = (<tuple>fg)[0]
+                    gx = (<tuple>fg)[1]
+                else:
+                    try:
+                        fx, gx = fg
+                    except (TypeError, ValueError):
+                        raise ValueError("with jac=True the objective must return "
+                                         "a pair (f, g)") from None
+                r.f = _scalar(fx)
+                _copy_grad(gx, pg, n)
+                r.nfev += 1
                 njev += 1
             elif mode == 1:
-                f = _scalar(fun(xc, *args))
-                nfev += 1
-                _copy_grad(jac(xarr.copy(), *args), g, n)
+                r.f = _scalar(fun(xc) if noargs else fun(xc, *args))
+                r.nfev += 1
+                _copy_grad(jac(xcopy()) if noargs else jac(xcopy(), *args), pg, n)
                 njev += 1
             else:
                 fx, gx = fun(xc)
-                f = _scalar(fx)
-                _copy_grad(gx, g, n)
+                r.f = _scalar(fx)
+                _copy_grad(gx, pg, n)
                 njev += 1
-                nfev = nfev_counter()
-        elif task_starts(task, b'NEW_X'):
-            nit += 1
-            if callback is not None and callback(xarr.copy(), f):
-                settask(task, b'STOP: CALLBACK REQUESTED HALT')
-            if nit >= maxiter:
-                settask(task, b'STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT')
-            elif nfev > maxfun:
-                settask(task, b'STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT')
+                r.nfev = nfev_counter()
+        elif code == RUN_NEW_X:
+            halt = callback is not None and callback(xcopy(), r.f)
+            run_new_x(&r, halt)
         else:
             break
-    return f, np.asarray(g), nfev, njev, nit, (<bytes>task[:60]).decode('ascii').rstrip()
-
-
+    return (r.f, np.asarray(g), r.nfev, njev, r.nit,
+            (<bytes>r.task[:60]).decode('ascii').rstrip())
