@@ -27,7 +27,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                  double theta, int col, int head, double* p, double* c,
                  double* wbp, double* v, int* nseg, int iprint, double sbgnrm,
                  int* info, double epsmch, int flavour) noexcept nogil:
-    """Generalized Cauchy point xcp of [BLNZ95] §4.
+    """Generalized Cauchy point xcp of [BLNZ95] §4 (Algorithm CP).
 
     Follows the piecewise linear path x(t) = P(x - t g, l, u) and returns in
     xcp the first local minimizer of the quadratic model

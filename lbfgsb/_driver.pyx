@@ -14,7 +14,8 @@ from cpython.exc cimport PyErr_Clear
 from libc.string cimport memcpy
 
 from lbfgsb._status cimport settask
-from lbfgsb._solver cimport Run, RUN_FG, RUN_NEW_X, run_step, run_new_x
+from lbfgsb._solver cimport (Run, RUN_FG, RUN_NEW_X, run_new_x, run_record,
+                             run_reuse, run_step)
 
 
 cdef inline object _scalar(fx):
@@ -98,6 +99,8 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
     cdef double* pg = &g[0]
     cdef long njev = 0
     cdef Run r
+    cdef double[::1] xe = np.empty(n, dtype=np.float64)   # last evaluated x
+    cdef double[::1] ge = np.empty(n, dtype=np.float64)   # and its g
     cdef int code
     cdef bint halt
     r.n = n
@@ -124,6 +127,13 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
     r.maxfun = maxfun
     r.xk = NULL             # the last accepted iterate is not kept here
     r.gk = NULL
+    if mode != 2:           # (SciPy's ScalarFunction does it for mode 2)
+        r.xe = &xe[0]
+        r.ge = &ge[0]
+    else:
+        r.xe = NULL
+        r.ge = NULL
+    r.have_e = False
     xarr = np.asarray(x)
     xcopy = xarr.copy       # bound method: a fresh copy of x per call (as SciPy)
     cdef bint noargs = len(args) == 0
@@ -135,6 +145,10 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
             code = run_step(&r)
         if code == RUN_FG:
             # the minimization routine wants f and g at the current x
+            if run_reuse(&r):
+                # a repeated point: SciPy's ScalarFunction hands back the f
+                # and g it has without calling the function (run_reuse)
+                continue
             xc = xcopy()
             if mode == 0:
                 fg = fun(xc) if noargs else fun(xc, *args)
@@ -154,7 +168,8 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
             elif mode == 1:
                 r.f = _scalar(fun(xc) if noargs else fun(xc, *args))
                 r.nfev += 1
-                _copy_grad(jac(xcopy()) if noargs else jac(xcopy(), *args), pg, n)
+                gx = jac(xcopy()) if noargs else jac(xcopy(), *args)
+                _copy_grad(gx, pg, n)
                 njev += 1
             else:
                 fx, gx = fun(xc)
@@ -162,6 +177,7 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
                 _copy_grad(gx, pg, n)
                 njev += 1
                 r.nfev = nfev_counter()
+            run_record(&r)
         elif code == RUN_NEW_X:
             halt = callback is not None and callback(xcopy(), r.f)
             run_new_x(&r, halt)

@@ -106,6 +106,58 @@ cdef object _i32(obj, str name, Py_ssize_t minlen, bint writable=True):
     return obj.reshape(-1)
 
 
+cdef struct _span:
+    size_t lo, hi            # [lo, hi) byte addresses
+    bint out                 # written by setulb
+
+
+cdef int _check_disjoint(_span* s, int k, names) except -1:
+    """Refuse arrays that share memory with an array setulb writes: the
+    kernels would read their own writes through the alias (memory-safe, but
+    a silently wrong answer)."""
+    cdef int i, j
+    for i in range(k):
+        for j in range(i + 1, k):
+            if (s[i].out or s[j].out) and s[i].lo < s[j].hi and s[j].lo < s[i].hi:
+                raise ValueError(f"{names[i]} and {names[j]} overlap in memory; "
+                                 "setulb needs separate arrays")
+    return 0
+
+
+cdef inline _span _dspan(double[::1] v, bint out) noexcept:
+    cdef _span s
+    s.lo = s.hi = 0
+    s.out = out
+    if v.shape[0] == 0:
+        return s
+    s.lo = <size_t>&v[0]
+    s.hi = s.lo + <size_t>v.shape[0] * sizeof(double)
+    return s
+
+
+cdef inline _span _ispan(int[::1] v, bint out) noexcept:
+    cdef _span s
+    s.lo = s.hi = 0
+    s.out = out
+    if v.shape[0] == 0:
+        return s
+    s.lo = <size_t>&v[0]
+    s.hi = s.lo + <size_t>v.shape[0] * sizeof(int)
+    return s
+
+
+cdef inline _span _bspan(unsigned char[::1] v) noexcept:
+    cdef _span s
+    s.lo = <size_t>&v[0]
+    s.hi = s.lo + TASK_LEN
+    s.out = True
+    return s
+
+
+_SPAN_NAMES = ("x", "l", "u", "nbd", "f", "g", "wa", "iwa", "task", "csave",
+               "lsave", "isave", "dsave")
+
+
 cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
                       bint line_search) except -1:
     """Refuse a saved state that would make the kernels index out of range.
@@ -147,9 +199,24 @@ cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
         raise ValueError("the saved state in isave is corrupted (head, col, "
                          "itail, iupdat, nfree, nenter or ileave out of range); "
                          "restart with task='START'")
-    if isave[21 + 8] <= 0:
-        # before the first NEW_X the index sets are not yet read back by any
-        # routine (freev writes them in the first iteration)
+    # The counters grow by at most n + 2 in one call (nintol by nseg <= n+1,
+    # the others by 1): refuse values that would overflow a C int there.  An
+    # iupdat near INT_MAX wrapped to a negative col and itail in matupd, whose
+    # dcopy then wrote before the start of wa (found by the ASan fuzz run).
+    cdef long long cap = 2147483647LL - n - 2
+    for i in (0, 3, 4, 8, 9, 11, 12, 14):    # nintol iback nskip iter iupdat nseg nfgv ifun
+        if isave[21 + i] < 0 or isave[21 + i] > cap:
+            raise ValueError(
+                f"the saved state in isave is corrupted (isave[{21 + i}] = "
+                f"{isave[21 + i]} is not a valid counter); restart with "
+                "task='START'")
+    if isave[21 + 8] <= 0 and col == 0:
+        # before the first NEW_X (iter = 0, hence col = 0) the index sets are
+        # not read back by any routine (freev writes them in the first
+        # iteration).  With col > 0 an unconstrained iteration skips freev and
+        # reads the index of an earlier call, so iter = 0 alone must not skip
+        # the checks below (a corrupted iter used to let formk index ws out
+        # of range).
         return 0
     for i in range(n):
         k = iwa[i]
@@ -212,8 +279,11 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     Raises
     ------
     ValueError
-        For arrays of the wrong type, length or writability, ``maxls < 1``,
-        an unknown flavour, and a saved state that is not one ``setulb`` wrote.
+        For arrays of the wrong type, length or writability, arrays that
+        overlap in memory with one that ``setulb`` writes, ``maxls < 1``, an
+        unknown flavour, and a saved state that is not one ``setulb`` wrote.
+        (One state must not be used by two threads at once: the checks and
+        the kernel are not atomic.)
     """
     cdef int fl = _flavour_code(flavour)
     if maxls < 1:
@@ -223,6 +293,14 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     la = _f64(l, "l", n, False)
     ua = _f64(u, "u", n, False)
     nbda = _i32(nbd, "nbd", n, False)
+    # read-only bounds are accepted: the kernels take them through non-const
+    # pointers (and never write them), so hand them a private copy
+    if not la.flags.writeable:
+        la = la.copy()
+    if not ua.flags.writeable:
+        ua = ua.copy()
+    if not nbda.flags.writeable:
+        nbda = nbda.copy()
     fa = _f64(f, "f", 1)
     ga = _f64(g, "g", n)
     tv = _bytes_view(task, "task")
@@ -230,7 +308,7 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     lsa = _i32(lsave, "lsave", 4)
     isa = _i32(isave, "isave", 44)
     dsa = _f64(dsave, "dsave", 29)
-    iwaa = _i32(iwa, "iwa", 3 * n)
+    iwaa = _i32(iwa, "iwa", 3 * <Py_ssize_t>n)
 
     cdef char ctask[60]
     cdef char ccsave[60]
@@ -259,6 +337,21 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
 
     cdef double[::1] xv = xa, lv = la, uv = ua, fv = fa, gv = ga, wv = waa, dv = dsa
     cdef int[::1] nv = nbda, iwv = iwaa, lsv = lsa, isv = isa
+    cdef _span spans[13]
+    spans[0] = _dspan(xv, True)
+    spans[1] = _dspan(lv, False)
+    spans[2] = _dspan(uv, False)
+    spans[3] = _ispan(nv, False)
+    spans[4] = _dspan(fv, True)
+    spans[5] = _dspan(gv, True)
+    spans[6] = _dspan(wv, True)
+    spans[7] = _ispan(iwv, True)
+    spans[8] = _bspan(tv)
+    spans[9] = _bspan(cv)
+    spans[10] = _ispan(lsv, True)
+    spans[11] = _ispan(isv, True)
+    spans[12] = _dspan(dv, True)
+    _check_disjoint(spans, 13, _SPAN_NAMES)
     if not task_eq(ctask, b'START'):
         _check_state(n, m, iwv, isv, task_starts(ctask, b'FG_LN'))
     with nogil:
@@ -316,13 +409,52 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
     lta = _i32(ln_task, "ln_task", 2)
     isa = _i32(isave, "isave", 44)
     dsa = _f64(dsave, "dsave", 29)
-    iwaa = _i32(iwa, "iwa", 3 * n)
+    iwaa = _i32(iwa, "iwa", 3 * <Py_ssize_t>n)
+    if n > 0 and m > 0:
+        # the state arrays are copied below, so the inner setulb cannot see
+        # them alias the others: check here (wa, lsave: setulb checks them)
+        xv_, gv_ = _f64(x, "x", 0), _f64(g, "g", n)
+        lv_, uv_ = _f64(l, "l", n, False), _f64(u, "u", n, False)
+        nv_ = _i32(nbd, "nbd", n, False)
+        if not (lv_.flags.writeable and uv_.flags.writeable
+                and nv_.flags.writeable):
+            lv_ = uv_ = dsa[:1].copy()          # copied by setulb: no alias
+            nv_ = isa[:1].copy()
+        wv_ = _f64(wa, "wa", workspace_sizes(n, m)[0])
+        lsv_ = _i32(lsave, "lsave", 4)
+    else:
+        xv_ = gv_ = lv_ = uv_ = wv_ = dsa
+        nv_ = lsv_ = isa
+    cdef _span sp[12]
+    sp[0] = _dspan(xv_, True)
+    sp[1] = _dspan(gv_, True)
+    sp[2] = _dspan(lv_, False)
+    sp[3] = _dspan(uv_, False)
+    sp[4] = _ispan(nv_, False)
+    sp[5] = _dspan(wv_, True)
+    sp[6] = _ispan(lsv_, True)
+    sp[7] = _ispan(ta, True)
+    sp[8] = _ispan(lta, True)
+    sp[9] = _ispan(isa, True)
+    sp[10] = _dspan(dsa, True)
+    sp[11] = _ispan(iwaa, True)
+    if n > 0 and m > 0:
+        _check_disjoint(sp, 12, ("x", "g", "l", "u", "nbd", "wa", "lsave",
+                                 "task", "ln_task", "isave", "dsave", "iwa"))
+    else:
+        _check_disjoint(&sp[7], 5, ("task", "ln_task", "isave", "dsave", "iwa"))
     cdef double fval = float(f)
     fa = np.array([fval])
     ctask = np.zeros(1, "S60")
     ccsave = np.zeros(1, "S60")
-    ctask[0] = task_from_scipy_codes(ta[0], ta[1]).encode()
-    ccsave[0] = task_from_scipy_codes(lta[0], lta[1], line_search=True).encode()
+    ttext = task_from_scipy_codes(ta[0], ta[1])
+    ltext = task_from_scipy_codes(lta[0], lta[1], line_search=True)
+    if ttext is None or ltext is None:
+        # e.g. ln_task = (6, 0): a warning/error status without its detail
+        raise ValueError(f"not a task code pair of SciPy's L-BFGS-B: task = "
+                         f"({ta[0]}, {ta[1]}), ln_task = ({lta[0]}, {lta[1]})")
+    ctask[0] = ttext.encode()
+    ccsave[0] = ltext.encode()
     start = int(ta[0]) == 0
 
     # to the Fortran's layout (copies: a refused state leaves the caller's

@@ -36,9 +36,17 @@ cdef struct Run:
     double* xk
     double* gk
     double fk
+    # the last evaluated point, for SciPy's rule "evaluate again only at a
+    # new x" (xe == NULL: no such memory)
+    double* xe
+    double* ge
+    double fe
+    bint have_e
 
 
 cdef int run_step(Run* r) noexcept nogil
 cdef void run_new_x(Run* r, bint halt) noexcept nogil
 cdef int run_advance(Run* r) noexcept nogil
 cdef int run_tell(Run* r, double f) noexcept nogil
+cdef bint run_reuse(Run* r) noexcept nogil
+cdef void run_record(Run* r) noexcept nogil

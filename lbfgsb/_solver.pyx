@@ -81,15 +81,44 @@ cdef void run_new_x(Run* r, bint halt) noexcept nogil:
         settask(r.task, b'STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT')
 
 
+cdef bint run_reuse(Run* r) noexcept nogil:
+    """At a request for the point evaluated last, hand back its f and g.
+
+    SciPy's ScalarFunction evaluates again only at a new x (compared with
+    ``np.array_equal``: NaN never equal); the line search can repeat a point
+    (e.g. once f is NaN).  Returns True when f and g were supplied.
+    """
+    cdef int i
+    if r.xe == NULL or not r.have_e:
+        return False
+    for i in range(r.n):
+        if r.x[i] != r.xe[i]:
+            return False
+    r.f = r.fe
+    # g := g at the repeated point   (n x 1)
+    memcpy(r.g, r.ge, r.n * sizeof(double))
+    return True
+
+
+cdef void run_record(Run* r) noexcept nogil:
+    """Remember x, f, g of the evaluation just made (for ``run_reuse``)."""
+    if r.xe != NULL:
+        memcpy(r.xe, r.x, r.n * sizeof(double))
+        memcpy(r.ge, r.g, r.n * sizeof(double))
+        r.fe = r.f
+        r.have_e = True
+
+
 cdef int run_advance(Run* r) noexcept nogil:
-    """Call ``setulb`` until it asks for f and g or the run ends (NEW_X
-    handled without a callback); returns RUN_FG or RUN_DONE."""
+    """Call ``setulb`` until it asks for f and g at a new point or the run
+    ends (NEW_X handled without a callback); returns RUN_FG or RUN_DONE."""
     cdef int code
     while True:
         code = run_step(r)
-        if code != RUN_NEW_X:
+        if code == RUN_NEW_X:
+            run_new_x(r, False)
+        elif code != RUN_FG or not run_reuse(r):
             break
-        run_new_x(r, False)
     if code == RUN_DONE:
         _keep(r)
     return code
@@ -99,6 +128,7 @@ cdef int run_tell(Run* r, double f) noexcept nogil:
     """Take f (and g, already written to ``r.g``) at ``r.x``; advance."""
     r.f = f
     r.nfev += 1
+    run_record(r)
     if r.xk != NULL and task_starts(r.task, b'FG_ST'):
         _keep(r)        # x0 with f0, g0 is iterate 0
     return run_advance(r)
@@ -219,14 +249,16 @@ _ARRAY_KEYS = {
     "g": (np.float64, lambda n, m: n),
     "xk": (np.float64, lambda n, m: n),
     "gk": (np.float64, lambda n, m: n),
+    "xe": (np.float64, lambda n, m: n),
+    "ge": (np.float64, lambda n, m: n),
     "wa": (np.float64, lambda n, m: _rcomm.workspace_sizes(n, m)[0]),
     "iwa": (np.int32, lambda n, m: 3 * n),
     "isave": (np.int32, lambda n, m: 44),
     "dsave": (np.float64, lambda n, m: 29),
     "lsave": (np.int32, lambda n, m: 4),
 }
-_INT_KEYS = ("n", "m", "maxls", "maxiter", "maxfun", "iprint", "nit", "nfev")
-_FLOAT_KEYS = ("factr", "pgtol", "f", "fk")
+_INT_KEYS = ("n", "m", "maxls", "maxiter", "maxfun", "iprint", "nit", "nfev", "have_e")
+_FLOAT_KEYS = ("factr", "pgtol", "f", "fk", "fe")
 _TEXT_KEYS = ("task", "csave")
 _STATE_KEYS = (("format", "format_version", "lbfgsb_version", "flavour")
                + _INT_KEYS + _FLOAT_KEYS + _TEXT_KEYS + tuple(_ARRAY_KEYS))
@@ -459,7 +491,7 @@ cdef class Solver:
 
     cdef Run r
     cdef object _x, _l, _u, _nbd, _g, _wa, _iwa, _isave, _dsave, _lsave
-    cdef object _xk, _gk
+    cdef object _xk, _gk, _xe, _ge
     cdef object _flavour
     cdef bint _asked
 
@@ -492,10 +524,14 @@ cdef class Solver:
         self._lsave = np.zeros(llsave, np.int32)
         self._xk = self._x.copy()
         self._gk = np.full(n, np.nan)
+        self._xe = np.zeros(n, np.float64)
+        self._ge = np.zeros(n, np.float64)
         self._flavour = opts["flavour"]
         self._bind(n, opts)
         self.r.f = 0.0
         self.r.fk = np.nan
+        self.r.fe = 0.0
+        self.r.have_e = False
         self.r.nit = 0
         self.r.nfev = 0
         settask(self.r.task, b'START')
@@ -508,6 +544,7 @@ cdef class Solver:
         cdef double[::1] x = self._x, l = self._l, u = self._u, g = self._g
         cdef double[::1] wa = self._wa, dsave = self._dsave
         cdef double[::1] xk = self._xk, gk = self._gk
+        cdef double[::1] xe = self._xe, ge = self._ge
         cdef int[::1] nbd = self._nbd, iwa = self._iwa, isave = self._isave
         cdef int[::1] lsave = self._lsave
         self.r.n = n
@@ -531,6 +568,8 @@ cdef class Solver:
         self.r.maxfun = opts["maxfun"]
         self.r.xk = &xk[0]
         self.r.gk = &gk[0]
+        self.r.xe = &xe[0]
+        self.r.ge = &ge[0]
 
     # -- the protocol -------------------------------------------------------
 
@@ -720,6 +759,8 @@ cdef class Solver:
             "f": r.f, "fk": r.fk,
             "x": self._x.copy(), "g": self._g.copy(),
             "xk": self._xk.copy(), "gk": self._gk.copy(),
+            "xe": self._xe.copy(), "ge": self._ge.copy(),
+            "fe": r.fe, "have_e": int(r.have_e),
             "l": self._l.copy(), "u": self._u.copy(), "nbd": self._nbd.copy(),
             "wa": self._wa.copy(), "iwa": self._iwa.copy(),
             "isave": self._isave.copy(), "dsave": self._dsave.copy(),
@@ -745,6 +786,8 @@ cdef class Solver:
         self._bind(s["n"], opts)
         self.r.f = s["f"]
         self.r.fk = s["fk"]
+        self.r.fe = s["fe"]
+        self.r.have_e = s["have_e"] != 0
         self.r.nit = s["nit"]
         self.r.nfev = s["nfev"]
         cdef bytes task = s["task"], csave = s["csave"]
@@ -792,6 +835,10 @@ cdef setattr_private(Solver s, str key, value):
         s._xk = value
     elif key == "gk":
         s._gk = value
+    elif key == "xe":
+        s._xe = value
+    elif key == "ge":
+        s._ge = value
 
 
 cdef Solver _new_solver(x0, l, u, nbd, dict opts):

@@ -266,3 +266,22 @@ def test_inf_from_the_objective_ends_at_maxfun_like_scipy():
     ref = so.minimize(fun, [1.0, 2.0], jac=True, method="L-BFGS-B", options={"maxfun": 500})
     assert res.status == ref.status == 1
     assert (res.nit, res.nfev) == (ref.nit, ref.nfev)
+
+
+def test_a_repeated_point_is_not_evaluated_again_as_in_scipy():
+    # once f is NaN the line search asks for the same x again; SciPy's
+    # ScalarFunction (and the port) hand back the f, g they have
+    calls = []
+
+    def fg(x):
+        calls.append(x.copy())
+        f, g = float(np.sum((x - 1) ** 2)), 2 * (x - 1)
+        return (np.nan, g) if len(calls) >= 3 else (f, g)
+
+    res = lbfgsb.minimize(fg, np.full(4, 5.0), jac=True, flavour="scipy")
+    n_port = len(calls)
+    calls.clear()
+    ref = so.minimize(fg, np.full(4, 5.0), jac=True, method="L-BFGS-B")
+    assert res.nfev == ref.nfev == n_port == len(calls)
+    # no two consecutive evaluations at the same point
+    assert all(not np.array_equal(a, b) for a, b in zip(calls, calls[1:]))
