@@ -254,38 +254,57 @@ def memory_section(quick, log):
     return out
 
 
-def threads_section(quick, log):
-    import lbfgsb
-    import bench_problems
-    res = {}
-    n, m, maxiter = 10**5, 10, (20 if quick else 40)
-    for kind in ("quad", "bquad"):
-        fg, x0, lo, up = bench_problems.make(kind, n)
-        from scipy.optimize import Bounds
-        b = None if lo is None else Bounds(lo, up)
+_THREADS_CODE = r"""
+import json, sys, threading, time
+import numpy as np
+import lbfgsb
+import bench_problems
+from scipy.optimize import Bounds
+n, m, maxiter = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+out = {}
+for kind in ("quad", "bquad"):
+    fg, x0, lo, up = bench_problems.make(kind, n)
+    b = None if lo is None else Bounds(lo, up)
 
-        def one():
-            lbfgsb.minimize(fg, x0, jac=True, bounds=b, maxcor=m, maxiter=maxiter,
-                            ftol=0.0, gtol=0.0)
+    def one():
+        lbfgsb.minimize(fg, x0, jac=True, bounds=b, maxcor=m, maxiter=maxiter,
+                        ftol=0.0, gtol=0.0)
+    one()
+    seq, par = [], []
+    for _ in range(3):
+        t = time.perf_counter()
         one()
-        seq, par = [], []
-        for _ in range(3):
-            t = time.perf_counter()
-            one()
-            one()
-            seq.append(time.perf_counter() - t)
-            th = [threading.Thread(target=one) for _ in range(2)]
-            t = time.perf_counter()
-            for x in th:
-                x.start()
-            for x in th:
-                x.join()
-            par.append(time.perf_counter() - t)
-        ratio = float(np.median(seq)) / float(np.median(par))
-        res[kind] = dict(n=n, m=m, maxiter=maxiter, sequential_s=float(np.median(seq)),
-                         two_threads_s=float(np.median(par)), throughput_ratio=ratio)
-        log(f"  [threads {kind}] two runs one after the other {np.median(seq):.3f} s, "
-            f"in two threads {np.median(par):.3f} s: throughput x{ratio:.2f}")
+        one()
+        seq.append(time.perf_counter() - t)
+        th = [threading.Thread(target=one) for _ in range(2)]
+        t = time.perf_counter()
+        for x in th:
+            x.start()
+        for x in th:
+            x.join()
+        par.append(time.perf_counter() - t)
+    out[kind] = (float(np.median(seq)), float(np.median(par)))
+print(json.dumps(out))
+"""
+
+
+def threads_section(quick, log):
+    """Two independent runs one after the other vs in two threads, in a fresh
+    process (nothing else of the benchmark running in it)."""
+    n, m, maxiter = 10**5, 10, (20 if quick else 40)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [p for p in (env.get("PYTHONPATH"), os.path.dirname(os.path.abspath(__file__))) if p])
+    proc = subprocess.run([sys.executable, "-P", "-c", _THREADS_CODE, str(n), str(m),
+                           str(maxiter)], capture_output=True, text=True, env=env,
+                          check=True)
+    res = {}
+    for kind, (seq, par) in json.loads(proc.stdout).items():
+        ratio = seq / par
+        res[kind] = dict(n=n, m=m, maxiter=maxiter, sequential_s=seq,
+                         two_threads_s=par, throughput_ratio=ratio)
+        log(f"  [threads {kind}] two runs one after the other {seq:.3f} s, "
+            f"in two threads {par:.3f} s: throughput x{ratio:.2f}")
     return res
 
 
