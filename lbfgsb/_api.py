@@ -47,6 +47,18 @@ def _old_bounds_to_arrays(bounds, n):
     return lb, ub
 
 
+def _check_bound_arrays(lb, ub):
+    """Refuse NaN bounds, l > u, and infinite bounds on the wrong side."""
+    if np.isnan(lb).any() or np.isnan(ub).any():
+        raise ValueError("bounds must not be NaN")
+    if (lb > ub).any():
+        raise ValueError(
+            "LBFGSB - one of the lower bounds is greater than an upper bound.")
+    if (lb == np.inf).any() or (ub == -np.inf).any():
+        raise ValueError("a lower bound of +inf or an upper bound of -inf "
+                         "leaves no feasible point")
+
+
 def _bounds_to_lbfgsb(bounds, n):
     """l, u, nbd as the Fortran wants them (SciPy's conversion)."""
     nbd = np.zeros(n, np.int32)
@@ -145,14 +157,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
     bnds = _old_bounds_to_arrays(bounds, n)
     if bnds is not None:
         lb, ub = bnds
-        if np.isnan(lb).any() or np.isnan(ub).any():
-            raise ValueError("bounds must not be NaN")
-        if (lb > ub).any():
-            raise ValueError(
-                "LBFGSB - one of the lower bounds is greater than an upper bound.")
-        if (lb == np.inf).any() or (ub == -np.inf).any():
-            raise ValueError("a lower bound of +inf or an upper bound of -inf "
-                             "leaves no feasible point")
+        _check_bound_arrays(lb, ub)
         # the initial point must lie within the bounds (SciPy does the same)
         x0 = np.clip(x0, lb, ub)
 

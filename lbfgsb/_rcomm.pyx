@@ -82,9 +82,11 @@ cdef void _store_task(char* src, unsigned char[::1] dst) noexcept:
         dst[i] = <unsigned char>src[i]
 
 
-cdef object _f64(obj, str name, Py_ssize_t minlen, bint writable=True):
-    if not isinstance(obj, np.ndarray) or obj.dtype != np.float64:
-        raise ValueError(f"{name} must be a float64 numpy array")
+cdef object _array(obj, str name, dtype, str kind, Py_ssize_t minlen, bint writable):
+    """obj as a flat view, if it is a C-contiguous numpy array of dtype with at
+    least minlen elements (and writable when asked); else ValueError."""
+    if not isinstance(obj, np.ndarray) or obj.dtype != dtype:
+        raise ValueError(f"{name} must be a {kind} numpy array")
     if writable and not obj.flags.writeable:
         raise ValueError(f"{name} is read-only")
     if not obj.flags.c_contiguous:
@@ -94,16 +96,12 @@ cdef object _f64(obj, str name, Py_ssize_t minlen, bint writable=True):
     return obj.reshape(-1)
 
 
-cdef object _i32(obj, str name, Py_ssize_t minlen, bint writable=True):
-    if not isinstance(obj, np.ndarray) or obj.dtype != np.int32:
-        raise ValueError(f"{name} must be an int32 numpy array")
-    if writable and not obj.flags.writeable:
-        raise ValueError(f"{name} is read-only")
-    if not obj.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous")
-    if obj.size < minlen:
-        raise ValueError(f"{name} must have at least {minlen} elements, got {obj.size}")
-    return obj.reshape(-1)
+cdef inline object _f64(obj, str name, Py_ssize_t minlen, bint writable=True):
+    return _array(obj, name, np.float64, "float64", minlen, writable)
+
+
+cdef inline object _i32(obj, str name, Py_ssize_t minlen, bint writable=True):
+    return _array(obj, name, np.int32, "int32", minlen, writable)
 
 
 cdef struct _span:

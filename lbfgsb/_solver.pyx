@@ -194,23 +194,11 @@ def _as_x0(x0):
     return x0
 
 
-def _check_bound_arrays(lb, ub):
-    # the checks of _api._minimize_lbfgsb on its converted bounds
-    if np.isnan(lb).any() or np.isnan(ub).any():
-        raise ValueError("bounds must not be NaN")
-    if (lb > ub).any():
-        raise ValueError(
-            "LBFGSB - one of the lower bounds is greater than an upper bound.")
-    if (lb == np.inf).any() or (ub == -np.inf).any():
-        raise ValueError("a lower bound of +inf or an upper bound of -inf "
-                         "leaves no feasible point")
-
-
 def _lubnd(x0, bounds):
     """(x0 clipped, l, u, nbd) with minimize's conversion and checks."""
     bnds = _api._old_bounds_to_arrays(bounds, x0.shape[0])
     if bnds is not None:
-        _check_bound_arrays(*bnds)
+        _api._check_bound_arrays(*bnds)
         x0 = np.clip(x0, bnds[0], bnds[1])
     l, u, nbd = _api._bounds_to_lbfgsb(bnds, x0.shape[0])
     return x0, l, u, nbd
@@ -920,7 +908,7 @@ cdef class BatchSolver:
             raise ValueError("X0 must be finite (it has NaN or inf entries)")
         lu = _batch_bounds(bounds, B, n)
         if lu is not None:
-            _check_bound_arrays(*lu)
+            _api._check_bound_arrays(*lu)
         solvers = []
         for i in range(B):
             x0 = X0[i].copy()

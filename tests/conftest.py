@@ -11,3 +11,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fortran():
+    """tools.fortran, the Fortran reference (skipped where it cannot be loaded,
+    a failure under CI=true: see fortran_ref.py)."""
+    from fortran_ref import F, OK, WHY
+    if not OK:
+        pytest.skip(WHY)
+    return F

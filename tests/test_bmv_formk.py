@@ -7,7 +7,6 @@ Two kinds of evidence:
   tools/fortran.py): outputs must be equal bit for bit.
 """
 import importlib.util
-import os
 
 import numpy as np
 import pytest
@@ -15,17 +14,7 @@ import pytest
 from lbfgsb._bmv import py_bmv
 from lbfgsb._formk import py_formk, py_formt
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-from fortran_ref import F, OK, WHY  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def fortran():
-    if not OK:
-        pytest.skip(WHY)
-    return F
+# the `fortran` fixture (Debian's Fortran on SciPy's BLAS) is in conftest.py
 
 
 # ---------------------------------------------------------------------------

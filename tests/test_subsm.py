@@ -6,7 +6,6 @@
 * Debian's Fortran on SciPy's OpenBLAS (tools/fortran.py): bit for bit.
 """
 import importlib.util
-import os
 
 import numpy as np
 import pytest
@@ -14,17 +13,7 @@ import pytest
 from lbfgsb._formk import py_formk, py_formt
 from lbfgsb._subsm import py_cmprlb, py_subsm
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-from fortran_ref import F, OK, WHY  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def fortran():
-    if not OK:
-        pytest.skip(WHY)
-    return F
+# the `fortran` fixture (Debian's Fortran on SciPy's BLAS) is in conftest.py
 
 
 def _bits_equal(a, b):
