@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
@@ -886,14 +887,17 @@ cdef class BatchSolver:
     cdef int _B, _n
     cdef object _active
     cdef bint _asked
+    cdef int _threads       # threads stepping the problems in tell()
 
     def __cinit__(self):
         self._runs = NULL
+        self._threads = 1
 
     def __dealloc__(self):
         free(self._runs)
 
-    def __init__(self, X0, bounds=None, **options):
+    def __init__(self, X0, bounds=None, threads=1, **options):
+        self.threads = threads
         opts = _solver_options(**options)
         X0 = np.asarray(X0)
         if X0.dtype.kind not in 'biuf':
@@ -957,6 +961,17 @@ cdef class BatchSolver:
         return True
 
     @property
+    def threads(self):
+        """How many threads step the problems in ``tell()`` (OpenMP; 1 by
+        default).  Each problem is stepped by one thread from start to its
+        next request, so the iterates do not depend on this number."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value):
+        self._threads = _api._check_positive_int(value, "threads")
+
+    @property
     def active(self):
         """Problem indices of the rows of the last ``ask()`` (increasing)."""
         return self._active.copy()
@@ -999,11 +1014,19 @@ cdef class BatchSolver:
                                    "batch; the batch cannot continue")
         self._asked = False
         cdef Run* r
+        cdef int nt = self._threads if self._threads < k else k
         with nogil:
-            for j in range(k):
-                r = self._runs[act[j]]
-                memcpy(r.g, &Gv[j, 0], n * sizeof(double))
-                run_tell(r, Fv[j])
+            if nt > 1:
+                # the problems are independent: one thread steps each of them
+                for j in prange(k, num_threads=nt, schedule='dynamic'):
+                    r = self._runs[act[j]]
+                    memcpy(r.g, &Gv[j, 0], n * sizeof(double))
+                    run_tell(r, Fv[j])
+            else:
+                for j in range(k):
+                    r = self._runs[act[j]]
+                    memcpy(r.g, &Gv[j, 0], n * sizeof(double))
+                    run_tell(r, Fv[j])
 
     def stop(self, problems=None):
         """Stop the given problems (indices; all by default), as
@@ -1090,7 +1113,8 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), **options):
     **options
         As for ``Solver`` (``m``/``maxcor``, ``factr``/``ftol``,
         ``pgtol``/``gtol``, ``maxls``, ``maxiter``, ``maxfun``,
-        ``flavour``, ``iprint``).
+        ``flavour``, ``iprint``), and ``threads`` (1): how many threads step
+        the problems after each round (see ``BatchSolver.threads``).
 
     Returns
     -------

@@ -235,3 +235,30 @@ def test_stop_ends_chosen_problems_only():
     assert list(batch.active) == [0, 2, 3, 5]
     batch.tell(*fg_batch(X, batch.active))
     assert batch.solvers[1].result().task == "STOP: CALLBACK REQUESTED HALT"
+
+
+def test_threads_step_the_batch_to_the_same_bits_as_one_thread():
+    rng = np.random.default_rng(7)
+    B, n = 40, 30
+    C = rng.normal(size=(B, n))
+    D = rng.uniform(1.0, 50.0, size=(B, n))
+
+    def fg(X, active):
+        R = X - C[active]
+        # a quartic term, so that the line searches and updates vary by problem
+        return (0.5 * np.sum(D[active] * R * R, axis=1) + 0.25 * np.sum(R ** 4, axis=1),
+                D[active] * R + R ** 3)
+
+    X0 = rng.normal(size=(B, n))
+    bounds = [(-0.5, 0.5)] * n
+    one = lbfgsb.minimize_batch(fg, X0, bounds=bounds, threads=1)
+    two = lbfgsb.minimize_batch(fg, X0, bounds=bounds, threads=2)
+    for a, b in zip(one, two):
+        assert_array_equal(a.x, b.x)
+        assert a.fun == b.fun
+        assert (a.nit, a.nfev, a.message) == (b.nit, b.nfev, b.message)
+
+
+def test_threads_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="threads"):
+        lbfgsb.BatchSolver(np.zeros((2, 3)), threads=0)
