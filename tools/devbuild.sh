@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Incremental development build.  Compiles the extension modules into
-# /tmp/lbfgsb-build-NAME (ninja rebuilds only what changed) and stages an
-# importable copy of the package in /tmp/lbfgsb-stage-NAME (.py files linked
+# /tmp/lbfgsb-build-NAME-<checkout> (ninja rebuilds only what changed) and stages an
+# importable copy of the package in /tmp/lbfgsb-stage-NAME-<checkout> (.py files linked
 # to the source, .so files to the build).  Prints the staging directory:
 #
 #   PYTHONPATH=$(bash tools/devbuild.sh me) python3 -P -m pytest -q tests
@@ -11,8 +11,10 @@ set -euo pipefail
 name=${1:-dev}
 shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=/tmp/lbfgsb-build-$name
-stage=/tmp/lbfgsb-stage-$name
+# one build per checkout: a build directory is tied to its source tree
+key=$(printf '%s' "$root" | md5sum | cut -c1-8)
+build=/tmp/lbfgsb-build-$name-$key
+stage=/tmp/lbfgsb-stage-$name-$key
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" -Dbuildtype=release "$@" >/dev/null
 fi
