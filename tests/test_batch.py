@@ -11,31 +11,18 @@ from numpy.testing import assert_array_equal
 from scipy.optimize import Bounds
 
 import lbfgsb
+from tools.bench_batch import rosenbrock_family
 
 N = 5
 
 
 def make_problems(B, n=N, seed=0):
-    """Shifted, scaled Rosenbrock functions with per-problem data, and a
-    vectorised fg over any subset of them."""
-    rng = np.random.default_rng(seed)
-    C = rng.uniform(-0.5, 0.5, (B, n))          # shifts
-    A = rng.uniform(1.0, 100.0, B)              # curvature of the valley
-    X0 = rng.uniform(-2.0, 2.0, (B, n))
-
-    def fg_batch(X, active):
-        Y = X - C[active]
-        a = A[active][:, None]
-        t = Y[:, 1:] - Y[:, :-1] ** 2
-        s = 1.0 - Y[:, :-1]
-        F = np.sum(a * t * t + s * s, axis=1)
-        G = np.zeros_like(Y)
-        G[:, :-1] = -4.0 * a * t * Y[:, :-1] - 2.0 * s
-        G[:, 1:] += 2.0 * a * t
-        return F, G
+    """Shifted, scaled Rosenbrock functions with per-problem data (the family
+    of tools/bench_batch.py), a vectorised fg over any subset of them, and
+    per-problem functions with the same arithmetic on one row."""
+    X0, fg_batch, _ = rosenbrock_family(B, n, np.random.default_rng(seed))
 
     def fg_one(i):
-        # the same arithmetic as the batch, on one row
         def fg(x):
             F, G = fg_batch(x[None, :], np.array([i]))
             return F[0], G[0]
