@@ -10,7 +10,7 @@ iterations and evaluations, the same stopping rules and messages, the same
 import warnings
 
 import numpy as np
-from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
+from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult, OptimizeWarning
 
 from lbfgsb import _driver, _rcomm
 from lbfgsb._status import FLAVOURS, scipy_message
@@ -122,8 +122,9 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
                      maxls=20, finite_diff_rel_step=None, flavour="fortran",
                      disp=None, workers=None, **unknown_options):
     if unknown_options:
-        warnings.warn("Unknown solver options: " + ", ".join(sorted(unknown_options)),
-                      RuntimeWarning, stacklevel=3)
+        # SciPy's _check_unknown_options: the same text and warning class
+        warnings.warn("Unknown solver options: " + ", ".join(str(k) for k in unknown_options),
+                      OptimizeWarning, stacklevel=4)
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; expected one of {sorted(FLAVOURS)}")
     m = _check_positive_int(maxcor, "maxcor (m)")

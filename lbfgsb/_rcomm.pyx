@@ -139,6 +139,14 @@ cdef inline _span _span_of(_elem[::1] v, bint out) noexcept:
     return s
 
 
+cdef inline _span _dspan(double[::1] v, bint out) noexcept:
+    return _span_of(v, out)
+
+
+cdef inline _span _ispan(int[::1] v, bint out) noexcept:
+    return _span_of(v, out)
+
+
 cdef inline _span _bspan(unsigned char[::1] v) noexcept:
     cdef _span s
     s.lo = <size_t>&v[0]
@@ -331,19 +339,19 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     cdef double[::1] xv = xa, lv = la, uv = ua, fv = fa, gv = ga, wv = waa, dv = dsa
     cdef int[::1] nv = nbda, iwv = iwaa, lsv = lsa, isv = isa
     cdef _span spans[13]
-    spans[0] = _span_of(xv, True)
-    spans[1] = _span_of(lv, False)
-    spans[2] = _span_of(uv, False)
-    spans[3] = _span_of(nv, False)
-    spans[4] = _span_of(fv, True)
-    spans[5] = _span_of(gv, True)
-    spans[6] = _span_of(wv, True)
-    spans[7] = _span_of(iwv, True)
+    spans[0] = _dspan(xv, True)
+    spans[1] = _dspan(lv, False)
+    spans[2] = _dspan(uv, False)
+    spans[3] = _ispan(nv, False)
+    spans[4] = _dspan(fv, True)
+    spans[5] = _dspan(gv, True)
+    spans[6] = _dspan(wv, True)
+    spans[7] = _ispan(iwv, True)
     spans[8] = _bspan(tv)
     spans[9] = _bspan(cv)
-    spans[10] = _span_of(lsv, True)
-    spans[11] = _span_of(isv, True)
-    spans[12] = _span_of(dv, True)
+    spans[10] = _ispan(lsv, True)
+    spans[11] = _ispan(isv, True)
+    spans[12] = _dspan(dv, True)
     _check_disjoint(spans, 13, _SPAN_NAMES)
     if not task_eq(ctask, b'START'):
         _check_state(n, m, iwv, isv, task_starts(ctask, b'FG_LN'))
@@ -419,18 +427,18 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
         xv_ = gv_ = lv_ = uv_ = wv_ = dsa
         nv_ = lsv_ = isa
     cdef _span sp[12]
-    sp[0] = _span_of(xv_, True)
-    sp[1] = _span_of(gv_, True)
-    sp[2] = _span_of(lv_, False)
-    sp[3] = _span_of(uv_, False)
-    sp[4] = _span_of(nv_, False)
-    sp[5] = _span_of(wv_, True)
-    sp[6] = _span_of(lsv_, True)
-    sp[7] = _span_of(ta, True)
-    sp[8] = _span_of(lta, True)
-    sp[9] = _span_of(isa, True)
-    sp[10] = _span_of(dsa, True)
-    sp[11] = _span_of(iwaa, True)
+    sp[0] = _dspan(xv_, True)
+    sp[1] = _dspan(gv_, True)
+    sp[2] = _dspan(lv_, False)
+    sp[3] = _dspan(uv_, False)
+    sp[4] = _ispan(nv_, False)
+    sp[5] = _dspan(wv_, True)
+    sp[6] = _ispan(lsv_, True)
+    sp[7] = _ispan(ta, True)
+    sp[8] = _ispan(lta, True)
+    sp[9] = _ispan(isa, True)
+    sp[10] = _dspan(dsa, True)
+    sp[11] = _ispan(iwaa, True)
     if n > 0 and m > 0:
         _check_disjoint(sp, 12, ("x", "g", "l", "u", "nbd", "wa", "lsave",
                                  "task", "ln_task", "isave", "dsave", "iwa"))

@@ -285,3 +285,10 @@ def test_a_repeated_point_is_not_evaluated_again_as_in_scipy():
     assert res.nfev == ref.nfev == n_port == len(calls)
     # no two consecutive evaluations at the same point
     assert all(not np.array_equal(a, b) for a, b in zip(calls, calls[1:]))
+
+
+def test_unknown_option_warns_like_scipy():
+    with pytest.warns(so.OptimizeWarning, match="Unknown solver options: bogus"):
+        lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, bogus=1)
+    with pytest.warns(so.OptimizeWarning, match="Unknown solver options: bogus"):
+        so.minimize(rosen_fg, [0.0, 0.0], jac=True, method="L-BFGS-B", options={"bogus": 1})

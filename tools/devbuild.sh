@@ -18,7 +18,11 @@ stage=/tmp/lbfgsb-stage-$name-$key
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" -Dbuildtype=release "$@" >/dev/null
 fi
-ninja -C "$build" >/dev/null
+if ! ninja -C "$build" > "$build/ninja.log" 2>&1; then
+    cat "$build/ninja.log" >&2
+    echo "devbuild: the build failed (log above)" >&2
+    exit 1
+fi
 mkdir -p "$stage/lbfgsb"
 ln -sf "$root"/lbfgsb/*.py "$stage/lbfgsb/"
 ln -sf "$build"/lbfgsb/*.so "$stage/lbfgsb/"
