@@ -5,17 +5,9 @@ QRTQUAD, PALMER1-4, BQPGASIM).  See NOTES.md."""
 import numpy as np
 
 from ._core import Fixed, Scalable, register
+from .bounded import CUTE, _d
 
 INF = np.inf
-CUTE = ("I. Bongartz, A.R. Conn, N.I.M. Gould, Ph.L. Toint, CUTE: Constrained and "
-        "unconstrained testing environment, ACM TOMS 21:123-160, 1995 (SIF problem {})")
-
-
-def _d(x0, lower, upper, fg, **kw):
-    d = dict(x0=np.asarray(x0, float), lower=np.asarray(lower, float),
-             upper=np.asarray(upper, float), fg=fg)
-    d.update(kw)
-    return d
 
 
 # ---------------------------------------------------------------------------
