@@ -15,8 +15,9 @@ cdef void bmv(int m, double* sy, double* wt, int col, double* v, double* p,
               int* info) noexcept nogil:
     """Multiply the 2col x 2col middle matrix M of the compact representation by v.
 
-    [BNS94] writes B = theta*I - W M W' with
-    M^{-1} = [[-D, L'], [L, theta*S'S]]; [BLNZ95 §3] factorises M^{-1} as
+    [BLNZ95] (3.2)-(3.6), after [BNS94]: B = theta*I - W M W' with
+    M^{-1} = [[-D, L'], [L, theta*S'S]] (3.4).  The Fortran factorises
+    M^{-1} as
     [[D^{1/2}, 0], [-L D^{-1/2}, J]] [[-D^{1/2}, D^{-1/2} L'], [0, J']],
     where J J' = T = theta*S'S + L D^{-1} L' and the upper-triangular J' is
     held in wt (from formt).  This routine solves the two block-triangular

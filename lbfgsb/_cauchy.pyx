@@ -3,10 +3,12 @@
     cauchy   -- generalized Cauchy point along the projected steepest descent path
     hpsolb   -- heap sort step that brings the smallest breakpoint to the end
 
-translated from Debian's lbfgsb.f (3.0).
+translated from Debian's lbfgsb.f, version 3.0.
 Reference: [BLNZ95] R. H. Byrd, P. Lu, J. Nocedal, C. Zhu, A limited memory
 algorithm for bound constrained optimization, SIAM J. Sci. Comput. 16 (1995),
-§4 (the generalized Cauchy point) and [BNS94] (compact representation).
+§4 (the generalized Cauchy point: (4.1)-(4.13) and Algorithm CP), with B in
+the compact form (3.2) of §3 after [BNS94].  Numbers are those of the
+technical report NAM-08 (May 1994); see docs/GUIDE.md.
 """
 
 
@@ -30,13 +32,14 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     """Generalized Cauchy point xcp of [BLNZ95] §4 (Algorithm CP).
 
     Follows the piecewise linear path x(t) = P(x - t g, l, u) and returns in
-    xcp the first local minimizer of the quadratic model
+    xcp the first local minimizer of the quadratic model (2.1),
     m(x + s) = g's + s'Bs/2, B = theta I - W M W' the compact L-BFGS matrix
-    ([BNS94]; W = [Y, theta S] from wy, ws, M from sy, wt through bmv).
-    Breakpoints t_i are examined in increasing order (the smallest found
-    directly, later ones by the heap of hpsolb); on each segment f1 = m',
-    f2 = m'' are updated and the segment minimizer dtm compared with the
-    segment length.  Reads x, l, u, nbd, g, wy, ws (n x m, leading dimension
+    ((3.2); W = [Y, theta S] from wy, ws, M from sy, wt through bmv).
+    Breakpoints t_i (4.1) are examined in increasing order (the smallest
+    found directly, later ones by the heap of hpsolb); on each segment
+    f1 = m' and f2 = m'' ((4.4)-(4.5), updated by (4.11)-(4.12)) give the
+    segment minimizer dtm = -f1/f2, compared with the segment length dt.
+    On exit c = W'(xcp - x) is (4.13).  Reads x, l, u, nbd, g, wy, ws (n x m, leading dimension
     n, columns head, head+1, ... mod m), sy, wt (m x m), theta, col, head.
     Writes iorder (breakpoint / free variable numbers), iwhere (variable
     status), t (breakpoints), d (Cauchy direction), xcp, p = W'd,
@@ -286,7 +289,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 f1 = f1 + dibp * wmc
                 f2 = (f2 + (2.0 * dibp) * wmp) - dibp2 * wmw
 
-            # f2 = max(epsmch*f2_org, f2)   (3.0 safeguard)
+            # f2 = max(epsmch*f2_org, f2)   (a safeguard not in Algorithm CP)
             a = epsmch * f2_org
             f2 = a if a > f2 else f2
             if nleft > 0:
@@ -326,7 +329,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
 
 cdef void hpsolb(int n, double* t, int* iorder, int iheap) noexcept nogil:
-    """Heap step for the breakpoints of [BLNZ95] §4 (Williams' heapsort).
+    """Heap step for the breakpoints (4.1) of [BLNZ95] §4 (Williams' heapsort).
 
     If iheap = 0, first arranges t(1:n) (with iorder alongside) into a heap
     with the least element at the root.  Then moves the least element to

@@ -20,11 +20,15 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 int head, int* info, int flavour) noexcept nogil:
     """Form and factorise the 2col x 2col matrix K of the direct primal method.
 
-    [BLNZ95 §5.1]: with Z the free variables at the Cauchy point and A the
+    [ZBLN97 §4]: with Z the free variables at the Cauchy point and A the
     active ones,
     K = [[-D - Y'ZZ'Y/theta, L_a' - R_z'], [L_a - R_z, theta*S'AA'S]],
-    where L_a is the strictly lower triangle of S'AA'Y and R_z the upper
-    triangle of S'ZZ'Y.  wn1 (2m x 2m, lower triangle) keeps the inner
+    the inverse of (I - M W'ZZ'W/theta)^{-1} M in [BLNZ95] (5.10), where L_a
+    is the strictly lower triangle of S'AA'Y and R_z the upper triangle of
+    S'ZZ'Y (the printed ZBLN97 says S'AA'S and Y'ZZ'Y, a misprint; see
+    docs/GUIDE.md).  Keeping the inner products between iterations is the
+    device at the end of [BLNZ95] §5.1; the A/Z split is the closing remark
+    of §5.3.  wn1 (2m x 2m, lower triangle) keeps the inner
     products Y'ZZ'Y, S'AA'S and [L_a | R_z] between calls; it is shifted when
     the oldest pair leaves the circular buffer (iupdat > m), gets a new row
     and column for the newest pair when updatd, and is corrected only for
@@ -211,8 +215,8 @@ cdef void formt(int m, double* wt, double* sy, double* ss, int col,
                 double theta, int* info) noexcept nogil:
     """Form T = theta*S'S + L D^{-1} L' and its Cholesky factor J' (in wt).
 
-    [BNS94], [BLNZ95 §3]: T is the (2,2) block left after eliminating D in
-    the inverse middle matrix of the compact representation; L is the
+    [BNS94] eq. (2.26) per the Fortran's comment: T is the Schur complement
+    of -D in M^{-1} = [[-D, L'], [L, theta*S'S]] ([BLNZ95] (3.4)); L is the
     strictly lower triangle of S'Y (sy), D its diagonal, S'S in ss.  The
     upper triangle of wt (m x m) is overwritten with J' where J J' = T.
     info = -3 when T is not positive definite.

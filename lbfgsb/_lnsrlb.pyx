@@ -6,7 +6,8 @@
 
 translated from Debian's lbfgsb.f (3.0 with the bound-clipping patch in lnsrlb).
 References: [MT94] J. J. Moré and D. J. Thuente, Line search algorithms with
-guaranteed sufficient decrease, ACM TOMS 20 (1994); [BLNZ95] §6 (line search).
+guaranteed sufficient decrease, ACM TOMS 20 (1994); [BLNZ95] §6 (the line-search
+paragraph and step 4 of the L-BFGS-B Algorithm) and the conditions (2.5)-(2.6).
 """
 
 
@@ -25,6 +26,11 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
                  bint boxed, bint cnstnd, char* csave, int* isave,
                  double* dsave, int iprint, int flavour) noexcept nogil:
     """One pass of the projected line search of [BLNZ95] §6 along d from t = x_k.
+
+    [BLNZ95] §6 caps the step at the closest bound (stpmx here) and starts
+    at the unit step; the code departs from the paper at iteration 0 (see
+    below) and in its sufficient-decrease constant: ftol = 1e-3 where
+    (2.5) takes 1e-4 in §6 step 4.
 
     On a fresh entry (task not 'FG_LN...') it computes dtd = d'd, dnorm, the
     largest feasible step stpmx (1 on the first iteration of a constrained
@@ -150,7 +156,7 @@ cdef void dcsrch(double f, double g, double* stp, double ftol, double gtol,
 
     Looks for a step satisfying the sufficient decrease condition
     f(stp) <= f(0) + ftol*stp*f'(0) and the curvature condition
-    |f'(stp)| <= gtol*|f'(0)|.  Call with task = 'START', f = f(0), g = f'(0)
+    |f'(stp)| <= gtol*|f'(0)| ([BLNZ95] (2.5)-(2.6)).  Call with task = 'START', f = f(0), g = f'(0)
     and a first stp; while task starts with 'FG', evaluate f and g at stp and
     call again.  Ends with task 'CONVERGENCE', 'WARNING: ...' or 'ERROR: ...'.
     The interval [stx, sty] and the stage live in isave(2) and dsave(13)
@@ -322,7 +328,7 @@ cdef void dcsrch(double f, double g, double* stp, double ftol, double gtol,
 cdef void dcstep(double* stx, double* fx, double* dx, double* sty, double* fy,
                  double* dy, double* stp, double fp, double dp, bint* brackt,
                  double stpmin, double stpmax) noexcept nogil:
-    """Safeguarded trial step and interval update of [MT94] §4.
+    """Safeguarded trial step and interval update of [MT94].
 
     From the best step stx (fx, dx), the other endpoint sty (fy, dy) and the
     current step stp (fp, dp) it picks a cubic, quadratic or secant step

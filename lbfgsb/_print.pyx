@@ -6,6 +6,10 @@ record breaks, repeat groups with format reversion, and gfortran's
 list-directed output of integers, reals and strings), all byte for byte as
 gfortran writes them.
 
+No paper describes these traces; they are the code's output, which [ZBLN97 §2]
+mentions through the sample drivers.  The columns of prn3lb's summary (Tit,
+Tnf, Tnint, Skip, Nact, Projg, F) are the counters of mainlb.
+
 The formatting is C-level code writing into stack buffers; only `writeln`
 takes the GIL, to write a finished line to Python's sys.stdout.
 """
@@ -293,7 +297,8 @@ cdef void _vec1004(const char* label, int n, double* v) noexcept nogil:
 
 cdef void prn1lb(int n, int m, double* l, double* u, double* x, int iprint,
                  int itfile, double epsmch) noexcept nogil:
-    """Print the header (machine precision, n, m) and, for iprint > 100,
+    """Print the header (machine precision, n, m; no paper: see the module
+    docstring) and, for iprint > 100,
     the bounds and the starting point.  itfile is unused (Debian: no
     iterate.dat)."""
     cdef Line r
@@ -339,7 +344,8 @@ cdef void prn2lb(int n, double* x, double f, double* g, int iprint,
                  int itfile, int iter, int nfgv, int nact, double sbgnrm,
                  int nseg, char* word, int iword, int iback, double stp,
                  double xstep) noexcept nogil:
-    """Set word (3 chars: 'con', 'bnd', 'TNT' or '---') from iword and print
+    """Set word (3 chars: 'con', 'bnd', 'TNT' or '---') from iword (no paper:
+    see the module docstring) and print
     the summary of an iteration after a successful line search: every
     iprint-th iteration for 0 < iprint < 99, with the line-search count and
     step norm for iprint >= 99, plus x and g for iprint > 100."""
@@ -375,7 +381,8 @@ cdef void prn3lb(int n, double* x, double f, char* task, int iprint, int info,
                  int nact, double sbgnrm, double time, int nseg, char* word,
                  int iback, double stp, double xstep, int k, double cachyt,
                  double sbtime, double lnscht) noexcept nogil:
-    """Print the final summary (unless task starts with 'ERROR'), then the
+    """Print the final summary (no paper: see the module docstring; not
+    after a task starting with 'ERROR'), then the
     60-character task and the message for a nonzero info.  time, cachyt,
     sbtime, lnscht are unused (Debian prints no timings)."""
     cdef Line r

@@ -2,7 +2,7 @@
 
 ``setulb`` partitions the caller's work arrays ``wa`` and ``iwa`` exactly as the
 Fortran does and hands the pieces to ``mainlb``, the reverse-communication state
-machine of the algorithm [BLNZ95 §6, ZBLN97]: each call advances the iteration
+machine of the algorithm [BLNZ95 §6, ZBLN97 §2-§4]: each call advances the iteration
 until it needs the function and gradient at ``x`` (task ``FG_...``), has a new
 iterate (``NEW_X``), or stops (``CONVERGENCE``, ``ABNORMAL_...``, ``ERROR``,
 ``STOP``).  All state between calls lives in the caller's ``isave``, ``dsave``,
@@ -36,7 +36,7 @@ from lbfgsb._print cimport (write_mainlb_iteration, write_mainlb_iterate,
 
 
 cdef inline void timer(double* ttime) noexcept nogil:
-    """Time in seconds (the Fortran's ``timer``).
+    """Time in seconds (the Fortran's ``timer``; not in the papers).
 
     Departure: the Fortran measures CPU time (``cpu_time``); the port reads a
     monotonic wall clock.  A CPU-time clock is a system call (about 0.2 us,
@@ -56,7 +56,7 @@ cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
                  int* isave, double* dsave, int maxls, int flavour) noexcept nogil:
     """Partition the work arrays and call ``mainlb``.
 
-    [ZBLN97] On ``task = 'START'`` the 1-based offsets of the blocks of ``wa``
+    [ZBLN97 §2] On ``task = 'START'`` the 1-based offsets of the blocks of ``wa``
     are stored in ``isave(1..16)``::
 
         ws, wy   n x m each   the S and Y matrices (circular buffers)
@@ -143,13 +143,18 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* dsave, int maxls, int flavour) noexcept nogil:
     """The L-BFGS-B iteration as a reverse-communication state machine.
 
-    [BLNZ95 §6, algorithm L-BFGS-B] One iteration: the generalized Cauchy
-    point along the projected steepest descent path (``cauchy``, §4), the free
-    variables there (``freev``), the subspace minimization over them
-    (``formk``, ``cmprlb``, ``subsm``; §5 and [MN11]), a Moré–Thuente line
-    search along d = z - x (``lnsrlb``), and the limited-memory update
-    (``matupd``, ``formt``; §3) unless the curvature condition s'y > eps*(-g's)
-    fails.  The state between calls is stored in ``isave(1..20)`` (integers),
+    [BLNZ95 §6, L-BFGS-B Algorithm, steps 1-8] One iteration: the
+    projected-gradient test (6.1) (``projgr``), the generalized Cauchy point
+    along the projected steepest descent path (``cauchy``, §4, Algorithm CP),
+    the free variables there (``freev``), the subspace minimization over them
+    (``formk``, ``cmprlb``, ``subsm``; §5.1, [ZBLN97 §4] and [MN11]), a
+    Moré–Thuente line search along d = z - x (``lnsrlb``), the stopping tests
+    of [ZBLN97] eqs. (1)-(2), and the limited-memory update (``matupd``,
+    ``formt``; (3.1)-(3.6), §6 steps 6-7) unless the curvature test of
+    [ZBLN97] eq. (3), s'y > epsmch*(-g's), fails (the paper's (3.9) is not
+    what the code does).  On a failure in cauchy, formk, subsm, formt or the
+    line search the memory is discarded and the iteration restarted
+    ([ZBLN97 §4]).  The state between calls is stored in ``isave(1..20)`` (integers),
     ``dsave(1..16)`` (reals), ``lsave(1..4)`` (flags) and ``csave``/``isave(22..23)``/
     ``dsave(17..29)`` for the line search.
     """
@@ -350,7 +355,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 lbl = L333
                 continue
 
-            # Compute the Generalized Cauchy Point (GCP).  [BLNZ95 §4]
+            # Compute the Generalized Cauchy Point (GCP).  [BLNZ95 §4, Algorithm CP]
             timer(&cpu1)
             cauchy(n, x, l, u, nbd, g, indx2, iwhere, t, d, z,
                    m, wy, ws, sy, wt, theta, col, head,
@@ -390,7 +395,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 lbl = L555
                 continue
 
-            # Subspace minimization.  [BLNZ95 §5, MN11]
+            # Subspace minimization.  [BLNZ95 §5.1, ZBLN97 §4, MN11]
             timer(&cpu1)
 
             # Form the LEL^T factorization of the indefinite matrix K.
@@ -441,7 +446,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             lbl = L666
 
         elif lbl == L666:
-            # Line search.  [MT94]
+            # Line search.  [BLNZ95 §6, MT94]
             lnsrlb(n, l, u, nbd, x, f[0], &fold, &gd, &gdold, g, d, r, t, z,
                    &stp, &dnorm, &dtd, &xstep, &stpmx, iter, &ifun, &iback,
                    &nfgv, &info, task, boxed, cnstnd, csave, &isave[21],
@@ -494,7 +499,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 lbl = L1000
 
         elif lbl == L777:
-            # Test for termination.
+            # Test for termination.  [ZBLN97 eqs. (2) and (1)]
             if sbgnrm <= pgtol:
                 # terminate the algorithm
                 settask(task, b'CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_<=_PGTOL')
@@ -537,7 +542,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 ddum = -gdold * stp
 
             if dr <= epsmch * ddum:
-                # skip the L-BFGS update
+                # skip the L-BFGS update  [ZBLN97 eq. (3)]
                 nskip = nskip + 1
                 updatd = False
                 # iprint >= 1: format 1004 (dr, ddum)
@@ -546,7 +551,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 lbl = L222      # label 888
                 continue
 
-            # Update the L-BFGS matrix.  [BLNZ95 §3]
+            # Update the L-BFGS matrix.  [BLNZ95 §6 steps 6-7, (3.1)-(3.6)]
             updatd = True
             iupdat = iupdat + 1
 

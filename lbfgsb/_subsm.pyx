@@ -21,9 +21,10 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
                  bint cnstnd, int* info) noexcept nogil:
     """Reduced gradient of the quadratic model at the Cauchy point.
 
-    [BLNZ95 §5]: r = -Z'(B(xcp - x) + g) over the nfree free variables
-    index(1:nfree), with B = theta*I - W M W' [BNS94] and z = xcp; the
-    product M c uses c = W'(xcp - x) left by cauchy in wa(2m+1:4m), and bmv
+    [BLNZ95] (5.4), step 1 of the Direct Primal Method (§5.1):
+    r = -Z'(B(xcp - x) + g) over the nfree free variables index(1:nfree),
+    with B = theta*I - W M W' (3.2) and z = xcp; the product M c uses
+    c = W'(xcp - x) (4.13) left by cauchy in wa(2m+1:4m), and bmv
     writes M c into wa(1:2m).  For an unconstrained problem with col > 0 it
     is just r = -g.  info = -8 when bmv fails.
     """
@@ -60,15 +61,16 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
                 int* info) noexcept nogil:
     """Subspace Newton step from the Cauchy point, projected onto the box.
 
-    [BLNZ95 §5.1] (direct primal method): on entry d(1:nsub) is the reduced
-    gradient r from cmprlb and x the Cauchy point; the step
-    d = (1/theta) r + (1/theta^2) Z'W K^{-1} W'Z r minimises the quadratic
-    model over the free variables ind(1:nsub), with K's factors in wn
-    (formk) and W = [Y, theta*S].  [MN11]: x + d is projected onto the
-    bounds; if that clips something (iword = 1) and the projected point is
-    not a descent direction from xx with gradient gg ((x - xx)'gg > 0), x is
-    restored from xp and instead moved by the largest feasible step
-    alpha <= 1 along d.  Writes x, d, xp (copy of the Cauchy point), wv
+    [BLNZ95 §5.1] (direct primal method, steps 2-6): on entry d(1:nsub) is
+    the reduced gradient r from cmprlb and x the Cauchy point; the step
+    d = (1/theta) r + (1/theta^2) Z'W K^{-1} W'Z r, which is (5.7) with
+    (5.10)-(5.11), minimises the quadratic model over the free variables
+    ind(1:nsub), with K's factors in wn (formk, [ZBLN97 §4]) and
+    W = [Y, theta*S].  [MN11]: x + d is projected onto the bounds; if that
+    clips something (iword = 1) and the projected point is not a descent
+    direction from xx with gradient gg ((x - xx)'gg > 0), x is restored from
+    xp and instead moved by the largest feasible step alpha <= 1 along d,
+    the truncation (5.8)-(5.9) of steps 7-8.  Writes x, d, xp (copy of the Cauchy point), wv
     (2m work), iword; info non-zero when a triangular solve fails.
     """
     cdef int pointr, m2, col2, ibd, jy, js, i, j, k   # indices; ibd = blocking position

@@ -22,8 +22,8 @@ cdef void active(int n, double* l, double* u, int* nbd, double* x,
                  bint* boxed) noexcept nogil:
     """Project x0 onto the box and classify the variables.
 
-    [BLNZ95 §2] The algorithm works on the feasible set only, so a starting
-    point outside the box is replaced by its projection.  Writes ``x`` (the
+    [BLNZ95] (2.2): the algorithm works on the feasible set only, so a
+    starting point outside the box is replaced by its projection P(x0, l, u).  Writes ``x`` (the
     projection), ``iwhere`` (-1 unbounded, 3 fixed because l = u, 0 otherwise)
     and the three flags: ``prjctd`` (x0 was moved), ``cnstnd`` (some bound
     exists), ``boxed`` (every variable has both bounds).
@@ -80,8 +80,10 @@ cdef void errclb(int n, int m, double factr, double* l, double* u, int* nbd,
                  char* task, int* info, int* k) noexcept nogil:
     """Check the input arguments for errors.
 
-    Sets ``task`` to an ``ERROR: ...`` string (and ``info``, ``k`` for the
-    per-variable errors) exactly as the Fortran does; later checks overwrite
+    [ZBLN97 §3] mentions this termination on an input error; the checks
+    themselves are the code's, not the papers'.  Sets ``task`` to an
+    ``ERROR: ...`` string (and ``info``, ``k`` for the per-variable errors)
+    exactly as the Fortran does; later checks overwrite
     earlier ones, so the last error found is the one reported.
     """
     cdef int i
@@ -111,8 +113,9 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
                 int iprint, int iter) noexcept nogil:
     """Free and active sets at the generalized Cauchy point.
 
-    [BLNZ95 §5] Partitions the variables into the free set Z (``index(1:nfree)``)
-    and the active set (``index(nfree+1:n)``), and records in ``indx2`` the
+    [BLNZ95 §5, (5.1)] Partitions the variables into the free set Z
+    (``index(1:nfree)``) and the active set A (``index(nfree+1:n)``), and,
+    for the device at the end of §5.1, records in ``indx2`` the
     variables that entered the free set (``indx2(1:nenter)``) and that left it
     (``indx2(ileave:n)``) since the last iteration, which ``formk`` uses to
     update K incrementally.  ``wrk`` says whether K must be (re)formed.
@@ -167,8 +170,10 @@ cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
                  double dtd) noexcept nogil:
     """Update the limited-memory matrices with the new pair (s, y).
 
-    [BLNZ95 §3, BNS94] Stores s = ``d`` and y = ``r`` in the circular buffers
-    ``ws``, ``wy`` (columns ``head`` .. ``itail``), sets theta = y'y / s'y, and
+    [BLNZ95] (3.1), (3.5)-(3.6) and §6 steps 6-7, after [BNS94]: stores
+    s = ``d`` and y = ``r`` in the circular buffers ``ws``, ``wy`` (columns
+    ``head`` .. ``itail``, the oldest dropped when full), sets
+    theta = y'y / s'y, and
     appends the new row of S'Y (``sy``, lower triangle) and column of S'S
     (``ss``, upper triangle), shifting both when the buffer is full.
     """
@@ -223,8 +228,9 @@ cdef void projgr(int n, double* l, double* u, int* nbd, double* x, double* g,
                  double* sbgnrm) noexcept nogil:
     """Infinity norm of the projected gradient.
 
-    [BLNZ95 §6] ``sbgnrm`` = max_i |P(x - g, l, u)_i - x_i|, the quantity of
-    the ``pgtol`` test.  Debian's (and SciPy's) patch: a NaN in ``g`` is
+    [BLNZ95] (6.1) with P of (2.2); [ZBLN97] eq. (2):
+    ``sbgnrm`` = max_i |P(x - g, l, u)_i - x_i|, the quantity of the ``pgtol``
+    test.  Debian's (and SciPy's) patch: a NaN in ``g`` is
     returned as the norm at once, so that it cannot pass for convergence.
     """
     cdef int i

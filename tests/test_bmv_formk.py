@@ -2,7 +2,7 @@
 
 Two kinds of evidence:
 * dense NumPy algebra: the compact-representation middle matrix M of [BNS94],
-  T = theta*S'S + L D^-1 L', and the matrix K of [BLNZ95 §5.1];
+  T = theta*S'S + L D^-1 L', and the matrix K of [ZBLN97 §4];
 * Debian's Fortran (liblbfgsb.so.0 bound to SciPy's OpenBLAS through
   tools/fortran.py): outputs must be equal bit for bit.
 """
@@ -105,7 +105,7 @@ def dense_wn1(S, Y, free, m):
 
 
 def dense_K(S, Y, free, theta):
-    """[BLNZ95 §5.1] K = [[-D - Y'ZZ'Y/theta, L_a' - R_z'],
+    """[ZBLN97 §4] K = [[-D - Y'ZZ'Y/theta, L_a' - R_z'],
                           [L_a - R_z, theta*S'AA'S]]."""
     Z = free.astype(float)
     A = 1.0 - Z

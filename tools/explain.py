@@ -497,12 +497,12 @@ def format_report(rep, small=8):
     w(f"  x_k = {_v(rep['x'], small)}")
     w(f"  f_k = {rep['f']!r}")
     w("")
-    w("1. Projected gradient at x_k  [stopping test; projgr]")
+    w("1. Projected gradient at x_k  [BLNZ95 (6.1), ZBLN97 eq. (2); projgr]")
     w(f"   ||P(x - g) - x||_inf = sbgnrm = {rep['sbgnrm']!r}")
     if n <= small:
         w(f"   components           = {_v(rep['pg'], small)}")
     w("")
-    w("2. Breakpoints of x(t) = P(x_k - t g_k)  [BLNZ95 §4; cauchy]")
+    w("2. Breakpoints of x(t) = P(x_k - t g_k)  [BLNZ95 (4.1); cauchy]")
     w(f"   theta = {rep['theta']!r}, col = {rep['col']} correction pairs")
     if not rep["ran_cauchy"]:
         w("   cauchy skipped (no bounds and col > 0): the GCP is x_k (z := x)")
@@ -514,7 +514,8 @@ def format_report(rep, small=8):
         if len(bp) > 50:
             w(f"     ... {len(bp) - 50} more")
     w("")
-    w("3. Segments passed by the Cauchy search (from the iprint=101 trace)")
+    w("3. Segments passed by the Cauchy search  [BLNZ95 Algorithm CP, (4.4)-(4.12)]")
+    w("   (from the iprint=101 trace)")
     tr = rep["trace"]
     if rep["ran_cauchy"] and not tr["segments"] and tr["gcp_segment"] is None:
         w("   (no segment printed)")
@@ -538,13 +539,13 @@ def format_report(rep, small=8):
             w("   the search ended at a breakpoint (every variable fixed)")
         w(f"   nseg (isave) = {rep['nseg']}")
     w("")
-    w("4. Generalized Cauchy point and free set  [BLNZ95 §4; cauchy, freev]")
+    w("4. Generalized Cauchy point and free set  [BLNZ95 §4, (5.1); cauchy, freev]")
     w(f"   xcp = {_v(rep['xcp'], small)}   (read from the {rep['xcp_block']} block)")
     for s in tr["free_msgs"]:
         w(f"   trace: {s}")
     w(f"   free set at the GCP (index[:nfree], 1-based): {_v(rep['free'], 40)}  (nfree = {rep['nfree']})")
     w("")
-    w("5. Subspace minimization  [BLNZ95 §5.1 direct primal method; MN11 projection]")
+    w("5. Subspace minimization  [BLNZ95 §5.1 direct primal method, (5.4), (5.7); MN11 projection]")
     if not rep["subsm_ran"]:
         w("   skipped (no free variables or col = 0): z = xcp")
     else:
@@ -556,13 +557,13 @@ def format_report(rep, small=8):
             w("   iword = 0: xcp + Z du lies in the box, no projection needed")
         elif rep["backtracked"]:
             w("   iword = 1: the projection P(xcp + Z du) was not a descent direction "
-              "(dd_p > 0), so subsm backtracked along du from xcp")
+              "(dd_p > 0), so subsm backtracked along du from xcp (BLNZ95 (5.8)-(5.9))")
         else:
             w("   iword = 1: xcp + Z du was projected onto the box (MN11) and kept")
     w(f"   after: z (subspace minimizer)               = {_v(rep['z'], small)}")
     w(f"   search direction d = z - x_k                = {_v(rep['d'], small)}")
     w("")
-    w("6. Line search along d  [MT94 dcsrch via lnsrlb; ftol=1e-3, gtol=0.9]")
+    w("6. Line search along d  [BLNZ95 §6, (2.5)-(2.6); MT94 dcsrch via lnsrlb; ftol=1e-3, gtol=0.9]")
     w(f"   f0 = {rep['finit']!r}, g0'd = {rep['ginit']!r}, stpmax = {rep['stpmx']!r}, ||d|| = {rep['dnorm']!r}")
     for i, t in enumerate(rep["trials"], 1):
         w(f"   trial {i}: stp = {t['stp']!r}")
@@ -574,7 +575,7 @@ def format_report(rep, small=8):
         w(f"     dcsrch: {t['verdict']}")
     w(f"   accepted: x_k+1 = {_v(rep['x_new'], small)}, f = {rep['f_new']!r}, stp = {rep['stp']!r}")
     w("")
-    w("7. Limited-memory update  [BLNZ95 §3; matupd, formt]")
+    w("7. Limited-memory update  [BLNZ95 (3.1)-(3.6), §6 steps 6-7; ZBLN97 eq. (3); matupd, formt]")
     up = rep["update"]
     if up is None:
         w("   (the run ended before the update)")

@@ -1,0 +1,171 @@
+"""The reading guide (docs/GUIDE.md) against the code and the papers' numbering.
+
+* Every subroutine the Fortran library exports is one Cython function of the same name,
+  listed in the guide's routine table and in the README's subroutine table under the file
+  that holds it, with a docstring that names its source in the papers (or says that no
+  paper describes it).
+* The guide's map of BLNZ95's numbered equations covers exactly the equations of the
+  technical report it was checked against, (1.1)-(1.2), (2.1)-(2.6), (3.1)-(3.9),
+  (4.1)-(4.13), (5.1)-(5.22) and (6.1).
+* Every equation number cited anywhere in the package, the tools, the README or the
+  guide is one of those (or BNS94's (2.26), the one the guide attributes to the Fortran's
+  comment), and every ZBLN97 equation cited is one of its three.
+"""
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = (ROOT / "docs" / "GUIDE.md").read_text()
+README = (ROOT / "README.md").read_text()
+SOURCES = sorted((ROOT / "lbfgsb").glob("_*.pyx"))
+
+# Equations per section of BLNZ95 as numbered in its report NAM-08 (May 1994).
+BLNZ95_SECTIONS = {1: 2, 2: 6, 3: 9, 4: 13, 5: 22, 6: 1}
+ZBLN97_EQUATIONS = {1, 2, 3}
+EQ = re.compile(r"\((\d)\.(\d{1,2})\)")
+RANGE = re.compile(r"\((\d)\.(\d{1,2})\)\s*[–-]\s*\((\d)\.(\d{1,2})\)")
+CITATION = re.compile(r"\[(BLNZ95|ZBLN97|MT94|BNS94|MN11)")
+NO_PAPER = re.compile(r"no paper|not in the papers", re.IGNORECASE)
+
+
+def _section(text, title):
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    return text[start:end if end >= 0 else len(text)]
+
+
+def _table_rows(text):
+    return [line for line in text.splitlines() if line.startswith("| `")]
+
+
+def _names(cell):
+    return re.findall(r"`(\w+)`", cell)
+
+
+def _guide_routines():
+    rows = {}
+    for line in _table_rows(_section(GUIDE, "## Routine by routine")):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        for name in _names(cells[0]):
+            rows[name] = cells
+    return rows
+
+
+def _readme_routines():
+    rows = {}
+    for line in _table_rows(_section(README, "## The subroutines")):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        for name in _names(cells[0]):
+            rows[name] = cells
+    return rows
+
+
+def _blnz95_map():
+    """The equation numbers in the first column of the guide's BLNZ95 map."""
+    part = GUIDE[GUIDE.index("### Where each numbered item"):]
+    part = part[:part.index("\nZBLN97:")]
+    eqs = set()
+    for line in part.splitlines():
+        if not line.startswith("| ("):
+            continue
+        first = line.strip("|").split("|")[0]
+        for a, b, c, d in RANGE.findall(first):
+            assert a == c, line
+            eqs.update((int(a), k) for k in range(int(b), int(d) + 1))
+        eqs.update((int(a), int(b)) for a, b in EQ.findall(first))
+    return eqs
+
+
+def _cdef_docstring(name):
+    """(file, docstring) of the cdef function ``name`` in the package."""
+    pattern = re.compile(r"^cdef [^\n(]*\b%s\(" % name, re.MULTILINE)
+    for path in SOURCES:
+        text = path.read_text()
+        m = pattern.search(text)
+        if m:
+            start = text.index('"""', m.end())
+            end = text.index('"""', start + 3)
+            return path.name, text[start + 3:end]
+    return None, None
+
+
+@pytest.fixture(scope="module")
+def exported(fortran):
+    """The subroutines of Debian's liblbfgsb.so.0 (the spec), by the names in the tables
+    and the code: each candidate is kept if the library exports ``name_``."""
+    lib = fortran.load("scipy").lib
+    candidates = set(_guide_routines()) | set(_readme_routines())
+    for path in SOURCES:
+        candidates.update(re.findall(r"^cdef [^\n(]*?\b(\w+)\(", path.read_text(),
+                                     re.MULTILINE))
+    names = sorted(n for n in candidates if hasattr(lib, n + "_"))
+    return names
+
+
+def test_every_fortran_subroutine_is_one_cython_function_of_the_same_name(exported):
+    assert len(exported) >= 21, exported
+    for name in exported:
+        path, doc = _cdef_docstring(name)
+        assert path is not None, f"{name}: no cdef function of that name"
+
+
+def test_guide_and_readme_tables_list_every_subroutine_under_its_file(exported):
+    guide, readme = _guide_routines(), _readme_routines()
+    for name in exported:
+        path, _ = _cdef_docstring(name)
+        assert name in guide, f"{name} missing from the guide's routine table"
+        assert path in guide[name][1], (name, path, guide[name][1])
+        assert name in readme, f"{name} missing from the README's subroutine table"
+        assert path in readme[name][1], (name, path, readme[name][1])
+    # and nothing in the tables that is not a Fortran subroutine
+    assert set(guide) <= set(exported), set(guide) - set(exported)
+    assert set(readme) <= set(exported), set(readme) - set(exported)
+
+
+def test_each_subroutine_docstring_names_its_source_in_the_papers(exported):
+    for name in exported:
+        _, doc = _cdef_docstring(name)
+        assert CITATION.search(doc) or NO_PAPER.search(doc), (
+            f"{name}: the docstring cites no paper and does not say that none applies")
+
+
+def test_guide_maps_every_numbered_equation_of_blnz95():
+    expected = {(s, k) for s, count in BLNZ95_SECTIONS.items()
+                for k in range(1, count + 1)}
+    assert _blnz95_map() == expected
+
+
+def _cited_files():
+    files = list(SOURCES) + sorted((ROOT / "lbfgsb").glob("*.pxd"))
+    files += sorted((ROOT / "lbfgsb").glob("*.py"))
+    files += [ROOT / "tools" / "explain.py", ROOT / "README.md",
+              ROOT / "docs" / "GUIDE.md"]
+    return files
+
+
+def test_every_cited_equation_number_is_in_the_checked_map():
+    checked = _blnz95_map()
+    bns94 = set(re.findall(r"BNS94 eq\. \((\d\.\d+)\)", GUIDE))
+    assert bns94 == {"2.26"}
+    bad = []
+    for path in _cited_files():
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            for a, b in EQ.findall(line):
+                if (int(a), int(b)) in checked:
+                    continue
+                if f"{a}.{b}" in bns94 and "BNS94" in line:
+                    continue
+                bad.append(f"{path.name}:{lineno}: ({a}.{b})")
+            if "ZBLN97" in line:
+                for k in re.findall(r"(?<!\w)\((\d+)\)", line):
+                    if int(k) not in ZBLN97_EQUATIONS:
+                        bad.append(f"{path.name}:{lineno}: ZBLN97 ({k})")
+    assert not bad, bad
+
+
+def test_guide_names_the_editions_it_was_checked_against():
+    papers = _section(GUIDE, "## The papers")
+    assert "NAM-08" in papers and "May 1994" in papers
+    assert "ACM TOMS" in papers and "550–560" in papers
