@@ -14,39 +14,14 @@ import pytest
 from lbfgsb._bmv import py_bmv
 from lbfgsb._formk import py_formk, py_formt
 
+from kernel_states import bits_equal, make_pairs, store
+
 # the `fortran` fixture (Debian's Fortran on SciPy's BLAS) is in conftest.py
 
 
 # ---------------------------------------------------------------------------
 # consistent L-BFGS-B states
 # ---------------------------------------------------------------------------
-
-def make_pairs(rng, n, k):
-    """k correction pairs (columns of S, Y) with s'y > 0, oldest first."""
-    S = rng.standard_normal((n, k))
-    Q = rng.standard_normal((n, n))
-    A = Q @ Q.T / n + np.eye(n)          # SPD, so s'Ay > 0
-    Y = A @ S + 0.01 * rng.standard_normal((n, k))
-    assert np.all(np.einsum("ij,ij->j", S, Y) > 0)
-    return S, Y
-
-
-def store(S, Y, m, head):
-    """Circular buffer ws, wy (n x m) holding the pairs from column head on,
-    and sy, ss (m x m) in logical (oldest-first) order, as matupd keeps them."""
-    n, col = S.shape
-    ws = np.zeros((n, m), order="F")
-    wy = np.zeros((n, m), order="F")
-    for j in range(col):
-        p = (head - 1 + j) % m
-        ws[:, p] = S[:, j]
-        wy[:, p] = Y[:, j]
-    sy = np.zeros((m, m), order="F")
-    ss = np.zeros((m, m), order="F")
-    sy[:col, :col] = S.T @ Y
-    ss[:col, :col] = S.T @ S
-    return ws, wy, sy, ss
-
 
 def dense_M(S, Y, theta):
     """[BNS94] M = [[-D, L'], [L, theta*S'S]]^-1."""
@@ -277,10 +252,6 @@ def test_formk_reports_minus1_and_minus2():
 # bit for bit against Debian's Fortran on SciPy's OpenBLAS
 # ---------------------------------------------------------------------------
 
-def _bits_equal(a, b):
-    a = np.ascontiguousarray(a)
-    b = np.ascontiguousarray(b)
-    return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -298,14 +269,14 @@ def test_formt_and_bmv_bitwise_equal_to_fortran(fortran, seed):
     wt_f = wt0.copy(order="F")
     out = fortran.formt(m, wt_f, sy.copy(order="F"), ss.copy(order="F"), col, theta, 0)
     assert info_c == out["info"] == 0
-    assert _bits_equal(wt_c, wt_f)
+    assert bits_equal(wt_c, wt_f)
 
     v = rng.standard_normal(2 * col)
     p_c, info_c = py_bmv(m, sy, wt_c, col, v)
     p_f = np.zeros(2 * col)
     out = fortran.bmv(m, sy.copy(order="F"), wt_f, col, v.copy(), p_f, 0)
     assert info_c == out["info"] == 0
-    assert _bits_equal(p_c, p_f)
+    assert bits_equal(p_c, p_f)
 
 
 @pytest.mark.parametrize("case", FORMK_CASES)
@@ -323,5 +294,5 @@ def test_formk_bitwise_equal_to_fortran(fortran, case, rep):
         fargs[k] = args[k].copy(order="F")
     out = fortran.formk(info=0, **fargs)
     assert info_c == out["info"] == 0
-    assert _bits_equal(wn1_c, fargs["wn1"])
-    assert _bits_equal(wn_c, fargs["wn"])
+    assert bits_equal(wn1_c, fargs["wn1"])
+    assert bits_equal(wn_c, fargs["wn"])

@@ -44,22 +44,22 @@ def _names(cell):
     return re.findall(r"`(\w+)`", cell)
 
 
-def _guide_routines():
+def _routine_table(text, title):
+    """{subroutine name: cells} of the table in the section ``title``."""
     rows = {}
-    for line in _table_rows(_section(GUIDE, "## Routine by routine")):
+    for line in _table_rows(_section(text, title)):
         cells = [c.strip() for c in line.strip("|").split("|")]
         for name in _names(cells[0]):
             rows[name] = cells
     return rows
+
+
+def _guide_routines():
+    return _routine_table(GUIDE, "## Routine by routine")
 
 
 def _readme_routines():
-    rows = {}
-    for line in _table_rows(_section(README, "## The subroutines")):
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        for name in _names(cells[0]):
-            rows[name] = cells
-    return rows
+    return _routine_table(README, "## The subroutines")
 
 
 def _blnz95_map():

@@ -2,7 +2,7 @@
 
 * dense NumPy algebra: cmprlb's r = -Z'(B(xcp - x) + g) with B the [BNS94]
   compact matrix; subsm's unconstrained step solves (Z'BZ) d = r
-  ([BLNZ95 §5.1]); the [MN11] projection / backtracking gives a feasible x.
+  ([BLNZ95 §5.1], (5.7)); the [MN11] projection / backtracking gives a feasible x.
 * Debian's Fortran on SciPy's OpenBLAS (tools/fortran.py): bit for bit.
 """
 import importlib.util
@@ -13,13 +13,9 @@ import pytest
 from lbfgsb._formk import py_formk, py_formt
 from lbfgsb._subsm import py_cmprlb, py_subsm
 
+from kernel_states import bits_equal, make_pairs, store
+
 # the `fortran` fixture (Debian's Fortran on SciPy's BLAS) is in conftest.py
-
-
-def _bits_equal(a, b):
-    a = np.ascontiguousarray(a)
-    b = np.ascontiguousarray(b)
-    return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 # ---------------------------------------------------------------------------
@@ -28,20 +24,8 @@ def _bits_equal(a, b):
 
 def make_state(seed, n=14, m=5, col=4, head=3, bounded=True, frac_free=0.6, width=0.3):
     rng = np.random.default_rng(seed)
-    S = rng.standard_normal((n, col))
-    Q = rng.standard_normal((n, n))
-    A = Q @ Q.T / n + np.eye(n)
-    Y = A @ S + 0.01 * rng.standard_normal((n, col))
-    ws = np.zeros((n, m), order="F")
-    wy = np.zeros((n, m), order="F")
-    for j in range(col):
-        p = (head - 1 + j) % m
-        ws[:, p] = S[:, j]
-        wy[:, p] = Y[:, j]
-    sy = np.zeros((m, m), order="F")
-    ss = np.zeros((m, m), order="F")
-    sy[:col, :col] = S.T @ Y
-    ss[:col, :col] = S.T @ S
+    S, Y = make_pairs(rng, n, col)
+    ws, wy, sy, ss = store(S, Y, m, head)
     theta = float(rng.uniform(0.5, 2.0))
     wt, info = py_formt(m, np.zeros((m, m), order="F"), sy, ss, col, theta)
     assert info == 0
@@ -249,13 +233,13 @@ def test_cmprlb_and_subsm_bitwise_equal_to_fortran(fortran, case):
     r_c, wa_c, info_c = run_cmprlb(st)
     r_f, wa_f, info_f = _fortran_cmprlb(fortran, st)
     assert info_c == info_f == 0
-    assert _bits_equal(r_c, r_f)
-    assert _bits_equal(wa_c, wa_f)
+    assert bits_equal(r_c, r_f)
+    assert bits_equal(wa_c, wa_f)
     res_c = run_subsm(st, r_c)
     res_f = _fortran_subsm(fortran, st, r_f)
     for a, b in zip(res_c, res_f):
         if isinstance(a, np.ndarray):
-            assert _bits_equal(a, b)
+            assert bits_equal(a, b)
         else:
             assert a == b
 
@@ -273,7 +257,7 @@ def test_subsm_backtracking_branch_bitwise_equal_to_fortran(fortran):
         res_f = _fortran_subsm(fortran, st, r)
         for a, b in zip(res_c, res_f):
             if isinstance(a, np.ndarray):
-                assert _bits_equal(a, b)
+                assert bits_equal(a, b)
             else:
                 assert a == b
     assert hits >= 15
@@ -283,4 +267,4 @@ def test_cmprlb_unconstrained_bitwise_equal_to_fortran(fortran):
     st = make_state(77)
     r_c, _, info_c = run_cmprlb(st, cnstnd=False)
     r_f, _, info_f = _fortran_cmprlb(fortran, st, cnstnd=False)
-    assert info_c == info_f and _bits_equal(r_c, r_f)
+    assert info_c == info_f and bits_equal(r_c, r_f)
