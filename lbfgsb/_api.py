@@ -8,6 +8,7 @@ iterations and evaluations, the same stopping rules and messages, the same
 """
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult, OptimizeWarning
@@ -249,9 +250,14 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         eps : float (1e-8), maxfun : int (15000), maxiter : int (15000),
         iprint : int (-1; the Fortran's trace levels 0, 1, 99, 100, 101),
         maxls : int (20), finite_diff_rel_step, flavour : {'fortran', 'scipy'}.
-        SciPy's ``method``, ``hess``, ``hessp``, ``constraints``, ``tol``
-        (given by ``scipy.optimize.minimize`` to a custom method) are
-        accepted; ``tol`` sets ``ftol`` and ``gtol`` as in SciPy.
+        They may also be given as one dict, ``options={...}``, as to
+        ``scipy.optimize.minimize``; an option given both ways is a TypeError.
+        The other keywords of ``scipy.optimize.minimize`` are accepted, so
+        that a call to it with ``method='L-BFGS-B'`` runs unchanged:
+        ``method`` (None, 'L-BFGS-B' in any case, or this function; anything
+        else is a ValueError), ``tol`` (sets ``ftol`` and ``gtol`` as in
+        SciPy), ``hess`` and ``hessp`` (ignored with SciPy's RuntimeWarning
+        when not None) and ``constraints`` (a ValueError when not empty).
 
     Returns
     -------
@@ -260,10 +266,28 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         (an ``LbfgsInvHessProduct``), and ``task``, the Fortran's final task
         string.
     """
-    # keywords scipy.optimize.minimize passes to a custom method
-    options.pop("method", None)
-    options.pop("hess", None)
-    options.pop("hessp", None)
+    # scipy.optimize.minimize's own keywords: a call written for it (with
+    # method='L-BFGS-B' and options={...}) runs unchanged, and so does the
+    # call it makes to a custom method (hess, hessp, constraints, **options).
+    grouped = options.pop("options", None)
+    if grouped is not None:
+        if not isinstance(grouped, Mapping):
+            raise TypeError(f"options must be a dict of solver options, got "
+                            f"{type(grouped).__name__}")
+        twice = sorted(set(grouped) & set(options))
+        if twice:
+            raise TypeError("solver option(s) given both as keywords and in options: "
+                            + ", ".join(twice))
+        options.update(grouped)
+    method = options.pop("method", None)
+    if not (method is None or method is minimize
+            or (isinstance(method, str) and method.lower() == "l-bfgs-b")):
+        raise ValueError(f"lbfgsb.minimize runs L-BFGS-B only, got method={method!r}")
+    for name, what in (("hess", "Hessian information (hess)"),
+                       ("hessp", "Hessian-vector product information (hessp)")):
+        if options.pop(name, None) is not None:
+            warnings.warn(f"Method L-BFGS-B does not use {what}.", RuntimeWarning,
+                          stacklevel=2)
     constraints = options.pop("constraints", ())
     if constraints:
         raise ValueError("L-BFGS-B handles bounds only, not constraints")

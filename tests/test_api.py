@@ -292,3 +292,61 @@ def test_unknown_option_warns_like_scipy():
         lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, bogus=1)
     with pytest.warns(so.OptimizeWarning, match="Unknown solver options: bogus"):
         so.minimize(rosen_fg, [0.0, 0.0], jac=True, method="L-BFGS-B", options={"bogus": 1})
+
+
+def test_a_call_written_for_scipy_minimize_runs_unchanged():
+    """method='L-BFGS-B', tol and options={...}: the same call gives SciPy's
+    result bit for bit (flavour 'scipy'), and the options take effect."""
+    c = np.array([3.0, -2.0, 0.5, 4.0])
+    kw = dict(args=(c,), method="L-BFGS-B", jac=True, bounds=[(-1, 1)] * 4, tol=1e-12)
+    ref = so.minimize(quad_fg, np.zeros(4), options={"maxiter": 3, "maxcor": 2}, **kw)
+    res = lbfgsb.minimize(quad_fg, np.zeros(4),
+                          options={"maxiter": 3, "maxcor": 2, "flavour": "scipy"}, **kw)
+    assert res.nit == ref.nit == 3
+    assert_array_equal(res.x, ref.x)
+    assert res.fun == ref.fun and res.message == ref.message
+    # the same options as keywords: the same run
+    kws = lbfgsb.minimize(quad_fg, np.zeros(4), args=(c,), jac=True, bounds=[(-1, 1)] * 4,
+                          ftol=1e-12, gtol=1e-12, maxiter=3, maxcor=2, flavour="scipy")
+    assert_array_equal(kws.x, res.x)
+
+
+@pytest.mark.parametrize("method", ["l-bfgs-b", "L-BFGS-B", None, lbfgsb.minimize])
+def test_method_naming_l_bfgs_b_is_accepted(method):
+    res = lbfgsb.minimize(rosen_fg, np.zeros(3), jac=True, method=method)
+    assert res.success
+
+
+@pytest.mark.parametrize("kw, err, match", [
+    (dict(method="BFGS"), ValueError, "L-BFGS-B only"),
+    (dict(method=so.minimize), ValueError, "L-BFGS-B only"),
+    (dict(options={"maxiter": 3}, maxiter=4), TypeError, "both as keywords and in options: maxiter"),
+    (dict(options=[("maxiter", 3)]), TypeError, "options must be a dict"),
+])
+def test_scipy_minimize_keywords_misused_raise_clearly(kw, err, match):
+    with pytest.raises(err, match=match):
+        lbfgsb.minimize(rosen_fg, np.zeros(3), jac=True, **kw)
+
+
+@pytest.mark.parametrize("name", ["hess", "hessp"])
+def test_hessian_arguments_are_ignored_with_scipys_warning(name):
+    def h(x, *a):
+        return np.eye(x.size)
+    with pytest.warns(RuntimeWarning) as ours:
+        res = lbfgsb.minimize(rosen_fg, np.zeros(3), jac=True, **{name: h})
+    with pytest.warns(RuntimeWarning) as theirs:
+        ref = so.minimize(rosen_fg, np.zeros(3), jac=True, method="L-BFGS-B", **{name: h})
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    assert res.nit == ref.nit
+
+
+def test_readme_usage_example_runs():
+    """The README's "Using it" code block runs as written."""
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("## Using it"):]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    scope = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["res"].success and scope["d"]["warnflag"] == 0
