@@ -95,6 +95,9 @@ def plot(name="HS5", iters=6, out="iterations.png", m=5):
     za, zb = zoom.min(0), zoom.max(0)
     zs = np.maximum(zb - za, 1e-3 * np.maximum(span, 1.0))
     za, zb = za - 0.15 * zs, zb + 0.15 * zs
+    # a square window (the axes keep equal scales), so the panel is not a sliver
+    mid, half = 0.5 * (za + zb), 0.5 * float(np.max(zb - za))
+    za, zb = mid - half, mid + half
     fig, axes = plt.subplots(1, 2, figsize=(14, 6.5), dpi=100)
     for ax, (ra, rb), title in ((axes[0], (a, b), "whole box"),
                                 (axes[1], (za, zb), "zoom on the iterates")):
