@@ -473,11 +473,10 @@ def _report(p, l, u, nbd, calls, k, m, flavour):
             # the rounding of x_k + stp*d (and, with Debian's clip, of stpmx*d),
             # then of the subtraction: at most 2 eps (|x_k| + |s|) per component.
             # A bound relative to |s| alone fails wherever |s| << |x_k|.
-            eps_ = np.finfo(float).eps
             chk.append(("new S column (stp*d) == x_{k+1} - x_k to rounding "
                         "(2 eps (|x_k| + |s|))",
                         bool(np.all(np.abs(s - (x_new - xk))
-                                    <= 2 * eps_ * (np.abs(xk) + np.abs(s))))))
+                                    <= 2 * eps * (np.abs(xk) + np.abs(s))))))
         if upd["skipped"] or upd["updated"]:
             chk.append(("curvature test agrees with the solver's decision",
                         upd["passes"] == upd["updated"]))
