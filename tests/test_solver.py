@@ -249,7 +249,7 @@ def test_state_dict_round_trip_keeps_every_entry():
             assert_array_equal(np.asarray(e[key]), np.asarray(d[key]), err_msg=key)
         assert t.options == s.options == dict(
             m=3, factr=s.options["factr"], pgtol=1e-5, maxls=9, maxiter=40,
-            maxfun=15000, flavour="scipy", iprint=-1)
+            maxfun=15000, flavour="scipy", kernels="scipy", iprint=-1)
 
 
 def test_npz_file_round_trip_and_a_done_solver(tmp_path):
