@@ -172,33 +172,9 @@ cdef double ref_dnrm2(int* n_, double* x, int* incx_) noexcept nogil:
 
 
 # ---------------------------------------------------------------------------
-# Level 3 BLAS, the cases dpotrf / dtrtrs use (dsyrk.f, dgemm.f, dtrsm.f)
-
-cdef void syrk_ut(int n, int k, double alpha, double* a, int lda, double beta,
-                  double* c, int ldc) noexcept nogil:
-    """DSYRK('Upper', 'Transpose'): C := alpha A**T A + beta C (upper part)."""
-    cdef int i, j, l
-    cdef double temp
-    if n == 0 or ((alpha == 0.0 or k == 0) and beta == 1.0):
-        return
-    if alpha == 0.0:
-        for j in range(1, n + 1):
-            for i in range(1, j + 1):
-                if beta == 0.0:
-                    c[(i - 1) + (j - 1) * ldc] = 0.0
-                else:
-                    c[(i - 1) + (j - 1) * ldc] = beta * c[(i - 1) + (j - 1) * ldc]
-        return
-    for j in range(1, n + 1):
-        for i in range(1, j + 1):
-            temp = 0.0
-            for l in range(1, k + 1):
-                temp = temp + a[(l - 1) + (i - 1) * lda] * a[(l - 1) + (j - 1) * lda]
-            if beta == 0.0:
-                c[(i - 1) + (j - 1) * ldc] = alpha * temp
-            else:
-                c[(i - 1) + (j - 1) * ldc] = alpha * temp + beta * c[(i - 1) + (j - 1) * ldc]
-
+# Level 3 BLAS, the cases dpotrf / dtrtrs use (dsyrk.f, dgemm.f, dtrsm.f).
+# dpotrf calls dsyrk and dgemm with alpha = -1, beta = 1 only: their quick
+# returns are kept, their alpha = 0 branch (scale C by beta) is left out.
 
 cdef void gemm_tn(int m, int n, int k, double alpha, double* a, int lda,
                   double* b, int ldb, double beta, double* c,
@@ -207,14 +183,6 @@ cdef void gemm_tn(int m, int n, int k, double alpha, double* a, int lda,
     cdef int i, j, l
     cdef double temp
     if m == 0 or n == 0 or ((alpha == 0.0 or k == 0) and beta == 1.0):
-        return
-    if alpha == 0.0:
-        for j in range(1, n + 1):
-            for i in range(1, m + 1):
-                if beta == 0.0:
-                    c[(i - 1) + (j - 1) * ldc] = 0.0
-                else:
-                    c[(i - 1) + (j - 1) * ldc] = beta * c[(i - 1) + (j - 1) * ldc]
         return
     for j in range(1, n + 1):
         for i in range(1, m + 1):
@@ -225,6 +193,21 @@ cdef void gemm_tn(int m, int n, int k, double alpha, double* a, int lda,
                 c[(i - 1) + (j - 1) * ldc] = alpha * temp
             else:
                 c[(i - 1) + (j - 1) * ldc] = alpha * temp + beta * c[(i - 1) + (j - 1) * ldc]
+
+
+cdef void syrk_ut(int n, int k, double alpha, double* a, int lda, double beta,
+                  double* c, int ldc) noexcept nogil:
+    """DSYRK('Upper', 'Transpose'): C := alpha A**T A + beta C (upper part).
+
+    DSYRK's loop for column j (I = 1..J: TEMP = sum over L of A(L,I)*A(L,J),
+    C(I,J) = ALPHA*TEMP + BETA*C(I,J)) is DGEMM('T', 'N')'s loop with
+    M = J, N = 1, B = A(:,J), with the same quick return: one code for both."""
+    cdef int j
+    if n == 0 or ((alpha == 0.0 or k == 0) and beta == 1.0):
+        return
+    for j in range(1, n + 1):
+        gemm_tn(j, 1, k, alpha, a, lda, &a[(j - 1) * lda], lda, beta,
+                &c[(j - 1) * ldc], ldc)
 
 
 cdef void trsm_lu(bint trans, bint nounit, int m, int n, double alpha,
