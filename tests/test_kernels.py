@@ -260,9 +260,11 @@ def test_checkpoints_keep_the_kernels_and_resume_bitwise():
     assert t.options["kernels"] == "reference"
     a, b = _solve(s), _solve(t)
     assert _same(a, b)
-    old = dict(d)
-    del old["kernels"]                       # written before the option existed
+    old = dict(d, format_version=1)
+    del old["kernels"]                       # version 1: before the option existed
     assert lbfgsb.Solver.from_state(old).options["kernels"] == "scipy"
+    with pytest.raises(ValueError, match="kernels"):
+        lbfgsb.Solver.from_state({k: v for k, v in d.items() if k != "kernels"})
     with pytest.raises(ValueError, match="kernels"):
         lbfgsb.Solver.from_state(dict(d, kernels="mkl"))
 
