@@ -264,6 +264,8 @@ cdef class BatchSolver:
         self._asked = False
         cdef Run* r
         cdef int nt = self._threads if self._threads < k else k
+        if <double>k * n * self._m() < _PARALLEL_WORK:
+            nt = 1          # too little work to pay for waking a second thread
         with nogil:
             if nt > 1:
                 # the problems are independent: one thread steps each of them
@@ -333,6 +335,13 @@ cdef inline object _rows(a, tuple shape, str name):
 
 
 _F64 = np.dtype(np.float64)
+
+# A round is stepped on several threads only when k * n * m reaches this: a
+# step costs roughly m * n flops, and waking the threads of an OpenMP team
+# and meeting at its barrier costs microseconds on an idle machine but up to
+# a time slice (milliseconds) on a busy one (measured: threads=2 took 50x
+# longer than threads=1 at n = 10, B = 10 on a loaded two-core machine).
+cdef double _PARALLEL_WORK = 1e6
 
 
 def _l2_cache_size():
