@@ -194,10 +194,16 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     # call them as they are; otherwise (finite differences, an x0 of another
     # floating type, n = 0) the ScalarFunction is SciPy's own.
     if n > 0 and callable(jac) and (x0.dtype == np.float64 or x0.dtype.kind in "biu"):
+        if not isinstance(args, tuple):
+            try:
+                args = tuple(args)
+            except TypeError:       # what fun(x, *args) raises
+                raise TypeError("Value after * must be an iterable, not "
+                                f"{type(args).__name__}") from None
         if isinstance(fun, MemoizeJac) and jac == fun.derivative:
-            obj = _driver.Objective(0, fun.fun, None, tuple(args), n)
+            obj = _driver.Objective(0, fun.fun, None, args, n)
         else:
-            obj = _driver.Objective(1, fun, jac, tuple(args), n)
+            obj = _driver.Objective(1, fun, jac, args, n)
         x = np.array(x0, dtype=np.float64)
         obj.initial(x)          # ScalarFunction evaluates f and g at x0
     else:
@@ -218,9 +224,9 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
         x = np.array(x0, dtype=np.float64)
     # SciPy's allocations (the port's layout is the same); a workspace a
     # 32-bit Fortran integer cannot index is refused
-    wa = np.zeros(2*m*n + 5*n + 11*m*m + 8*m, np.float64)
     if isinstance(m, (int, np.integer)) and m > 0:
         _rcomm.workspace_sizes(n, m)
+    wa = np.zeros(2*m*n + 5*n + 11*m*m + 8*m, np.float64)
     iwa = np.zeros(3*n, dtype=np.int32)
     isave = np.zeros(44, dtype=np.int32)
     dsave = np.zeros(29, dtype=np.float64)

@@ -12,7 +12,6 @@ cimport cython
 
 from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release,
                               PyObject_CheckBuffer, PyObject_GetBuffer)
-from cpython.exc cimport PyErr_Clear
 from libc.string cimport memcpy
 
 from lbfgsb._status cimport FLAVOUR_SCIPY, settask
@@ -95,17 +94,20 @@ cdef class Objective:
         buffer of n elements, copied with one memcpy.  Anything else goes
         through SciPy's ``np.atleast_1d(g).astype(np.float64)``."""
         cdef Py_buffer view
-        cdef bint done = False
+        cdef bint done = False, got
         cdef int n = self.n
         if PyObject_CheckBuffer(gx):
-            if PyObject_GetBuffer(gx, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0:
+            try:
+                PyObject_GetBuffer(gx, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+                got = True
+            except (BufferError, ValueError, TypeError):
+                got = False     # not C-contiguous: the slow path copies it
+            if got:
                 if (view.itemsize == 8 and _is_float64(view.format) and view.ndim == 1
                         and view.len == <Py_ssize_t>n * 8):
                     memcpy(g, view.buf, n * sizeof(double))
                     done = True
                 PyBuffer_Release(&view)
-            else:
-                PyErr_Clear()
         if done:
             self.gshape = None
         else:
@@ -127,7 +129,7 @@ cdef class Objective:
 
     @cython.boundscheck(True)       # fg[1] of any object, checked as Python does
     @cython.wraparound(True)
-    cdef object evaluate(self, xcopy, double* g):
+    cdef object evaluate(self, xcopy, double* g, bint xnan):
         """f (the objective's object) and g (into ``g``) at a copy of x."""
         if self.mode == 0:
             fg = self.fun(xcopy()) if self.noargs else self.fun(xcopy(), *self.args)
@@ -139,6 +141,11 @@ cdef class Objective:
                 fx = fg[0]
             fx = self._value(fx)
             self.nfev += 1
+            if gx is None or xnan:
+                # MemoizeJac compares x == its last x (never true with a NaN)
+                # and holds no g when g was None: it calls fun again for g
+                fg = self.fun(xcopy()) if self.noargs else self.fun(xcopy(), *self.args)
+                gx = fg[1]
             self._gradient(gx, g)
             self.njev += 1
         elif self.mode == 1:
@@ -159,7 +166,8 @@ cdef class Objective:
         """Evaluate at x0 as SciPy's ScalarFunction does when it is built
         (modes 0 and 1; ``drive`` reuses the point at setulb's first request)."""
         xarr = np.asarray(x)
-        self.fobj_e = self.evaluate(xarr.copy, &self.ge[0] if self.n else NULL)
+        self.fobj_e = self.evaluate(xarr.copy, &self.ge[0] if self.n else NULL,
+                                   bool(np.isnan(xarr).any()))
         if self.n:
             self.xe[:] = x
         self.have_e = True
@@ -185,6 +193,14 @@ cdef inline double* _dptr(double[::1] a) noexcept:
     """The data of a, or NULL when it is empty (n = 0: setulb only reports
     'ERROR: N .LE. 0' and reads no array)."""
     return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef inline bint _has_nan(double* x, int n) noexcept:
+    cdef int i
+    for i in range(n):
+        if x[i] != x[i]:
+            return True
+    return False
 
 
 cdef inline int* _iptr(int[::1] a) noexcept:
@@ -281,7 +297,7 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
                 if isinstance(fres, float):
                     flast = r.f
             else:
-                fres = obj.evaluate(xcopy, pg)
+                fres = obj.evaluate(xcopy, pg, obj.mode == 0 and _has_nan(r.x, n))
                 if obj.mode != 2:
                     obj.fobj_e = fres
                 r.nfev = obj.nfev
