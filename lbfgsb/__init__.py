@@ -21,7 +21,8 @@ BatchSolver, minimize_batch
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
-from lbfgsb._solver import BatchSolver, Solver, minimize_batch
+from lbfgsb._batch import BatchSolver, minimize_batch
+from lbfgsb._solver import Solver
 
 __version__ = "0.1.0"
 
