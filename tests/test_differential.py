@@ -140,7 +140,7 @@ class Problem:
 # ---------------------------------------------------------------------------
 # one call, SciPy's way and the port's way, and what came out
 
-def outcome(impl, entry, spec):
+def outcome(impl, entry, spec, flavour="scipy"):
     """Run one call; return everything observable about it."""
     p = Problem(**spec.get("problem", {}))
     kw = dict(spec.get("kw", {}))
@@ -155,7 +155,7 @@ def outcome(impl, entry, spec):
             if entry == "minimize":
                 opts = dict(kw.pop("options", {}))
                 if impl == "port":
-                    opts["flavour"] = "scipy"
+                    opts["flavour"] = flavour
                     res = lbfgsb.minimize(p.fun, x0, jac=p.jac, callback=p.callback,
                                           options=opts, **kw)
                 else:
@@ -165,7 +165,7 @@ def outcome(impl, entry, spec):
             else:
                 fm = lbfgsb.fmin_l_bfgs_b if impl == "port" else so.fmin_l_bfgs_b
                 if impl == "port":
-                    kw["flavour"] = "scipy"
+                    kw["flavour"] = flavour
                 jac = p.jac
                 if jac == "approx":
                     kw["approx_grad"] = True
@@ -452,3 +452,73 @@ def calls(draw):
 def test_generated_call_agrees_with_scipy(call):
     entry, spec = call
     assert_same(entry, spec)
+
+
+def _shape_of(out):
+    """What must agree in the default flavour too: the exception, or the
+    result's keys and the types of its values (the numbers may differ in the
+    last bits: README, "Flavours")."""
+    if out[0] == "raise":
+        return out
+    if out[0] == "result":
+        return "result", sorted((k, v[0]) for k, v in out[1].items())
+    return "fmin", out[1][0], out[2][0], sorted((k, v[0]) for k, v in out[3].items())
+
+
+@pytest.mark.parametrize("entry,spec", TABLE, ids=[f"{i}-{e}" for i, (e, _) in enumerate(TABLE)])
+def test_table_case_fortran_flavour_raises_and_types_as_scipy(entry, spec):
+    ref = outcome("scipy", entry, spec)
+    got = outcome("port", entry, spec, flavour="fortran")
+    assert _shape_of(ref[0]) == _shape_of(got[0])
+    assert [c for c, _ in ref[1]] == [c for c, _ in got[1]] or ref[0][0] == "result"
+
+
+# ---------------------------------------------------------------------------
+# the listed departures (README, "Departures from SciPy's interface")
+
+def _quad_fg(x):
+    return float(np.sum((x - 0.7) ** 2)), 2 * (x - 0.7)
+
+
+@pytest.mark.parametrize("bounds", [[(np.inf, np.inf)] * 2, [(np.inf, None), (0, 1)],
+                                    [(0, 1), (-np.inf, -np.inf)]])
+def test_departure_a_bound_that_leaves_no_feasible_point_is_refused(bounds):
+    # SciPy: a KeyError, the bound ignored, or x = +-inf reported as success
+    with pytest.raises(ValueError, match="no feasible point"):
+        lbfgsb.minimize(_quad_fg, np.zeros(2), jac=True, bounds=bounds)
+    with pytest.raises(ValueError, match="no feasible point"):
+        lbfgsb.fmin_l_bfgs_b(_quad_fg, np.zeros(2), bounds=bounds)
+
+
+@pytest.mark.parametrize("size", [1, 3, 5])
+def test_departure_a_gradient_of_the_wrong_size_is_refused(size):
+    # SciPy's wrapper reads n = 4 doubles from it: past its end, or not all of it
+    with pytest.raises(ValueError, match="gradient must have 4 elements"):
+        lbfgsb.minimize(lambda x: (float(x @ x), np.ones(size)), np.ones(4), jac=True)
+
+
+def test_departure_a_workspace_beyond_32_bit_offsets_is_refused():
+    # SciPy's C indexes it with int offsets and crashes (maxcor=15000, n=1000)
+    with pytest.raises(ValueError, match="32-bit"):
+        lbfgsb.minimize(_quad_fg, np.zeros(1000), jac=True, maxcor=15000)
+
+
+def test_iprint_is_deprecated_as_in_scipy_and_trace_prints_the_fortran_trace(capfd):
+    with pytest.warns(DeprecationWarning, match="`disp` and `iprint` options"):
+        lbfgsb.minimize(_quad_fg, np.zeros(2), jac=True, iprint=1)
+    assert capfd.readouterr().out == ""
+    lbfgsb.minimize(_quad_fg, np.zeros(2), jac=True, trace=1)
+    out = capfd.readouterr().out
+    assert "RUNNING THE L-BFGS-B CODE" in out and "F =" in out
+    lbfgsb.fmin_l_bfgs_b(_quad_fg, np.zeros(2), trace=0)
+    assert "RUNNING THE L-BFGS-B CODE" in capfd.readouterr().out
+
+
+def test_departure_no_stray_print_when_fixed_variables_are_removed(capfd):
+    # SciPy 1.17's minimize prints the callback when it removes fixed
+    # variables for an intermediate_result callback (a leftover debug print)
+    def cb(intermediate_result):
+        pass
+    lbfgsb.minimize(lambda x: float(np.sum((x - 0.7) ** 2)), np.zeros(3),
+                    bounds=[(0, 1), (0.5, 0.5), (0, 1)], callback=cb)
+    assert capfd.readouterr().out == ""
