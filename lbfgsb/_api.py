@@ -32,6 +32,7 @@ except ImportError:                     # pragma: no cover
     _NoValue = object()
 
 from lbfgsb import _driver, _rcomm
+from lbfgsb._kernels import kernels_code
 from lbfgsb._status import FLAVOURS, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
@@ -155,16 +156,17 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
                      gtol=1e-5, eps=1e-8, maxfun=15000, maxiter=15000,
                      iprint=_NoValue, callback=None, maxls=20,
                      finite_diff_rel_step=None, workers=None,
-                     flavour="fortran", trace=-1, **unknown_options):
+                     flavour="fortran", kernels="scipy", trace=-1, **unknown_options):
     """SciPy's ``_minimize_lbfgsb``, step by step, on the port's compiled loop.
 
-    Same signature as SciPy's (plus ``flavour`` and ``trace``), so that
+    Same signature as SciPy's (plus ``flavour``, ``kernels`` and ``trace``), so that
     ``scipy.optimize.minimize`` can dispatch to it: ``callback`` is expected
     wrapped by ``_wrap_callback`` as ``minimize`` and ``fmin_l_bfgs_b`` do.
     """
     _check_unknown_options(unknown_options)
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; expected one of {sorted(FLAVOURS)}")
+    kernels_code(kernels)
     m = maxcor
     pgtol = gtol
     factr = ftol / np.finfo(float).eps
@@ -257,7 +259,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     f, g, nfev, njev, nit, task = _driver.drive(
         obj, x, low_bnd, upper_bnd, nbd, m_c, factr_c, pgtol_c,
         tmaxiter or 0, tmaxfun or 0, limits, maxls_c, _c_int(trace), halt,
-        FLAVOURS[flavour], wa, iwa, isave, dsave, lsave)
+        FLAVOURS[flavour], kernels, wa, iwa, isave, dsave, lsave)
 
     if task.startswith("CONV"):
         warnflag = 0
@@ -332,7 +334,9 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         eps : float or array (1e-8), maxfun : int (15000), maxiter : int
         (15000), maxls : int (20), finite_diff_rel_step, workers, disp and
         iprint (deprecated in SciPy: a DeprecationWarning, no effect), and the
-        port's own: flavour : {'fortran', 'scipy'}, trace : int (-1; the
+        port's own: flavour : {'fortran', 'scipy'}, kernels : {'scipy',
+        'reference'} (the BLAS/LAPACK of the algorithm: SciPy's, or the port's
+        own for the same bits on every machine), trace : int (-1; the
         Fortran's ``iprint`` trace levels 0, 1, 99, 100, 101 on stdout).
         They may also be given as one dict, ``options={...}``, as to
         ``scipy.optimize.minimize``; an option given both ways is a TypeError.
@@ -447,7 +451,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
 def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
                   m=10, factr=1e7, pgtol=1e-5, epsilon=1e-8, iprint=_NoValue,
                   maxfun=15000, maxiter=15000, disp=_NoValue, callback=None,
-                  maxls=20, *, flavour="fortran", trace=-1):
+                  maxls=20, *, flavour="fortran", kernels="scipy", trace=-1):
     """Minimize a function func using the L-BFGS-B algorithm (the port).
 
     ``scipy.optimize.fmin_l_bfgs_b``, call for call (see ``minimize``).
@@ -489,6 +493,9 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         Maximum number of line-search steps per iteration (20).
     flavour : {'fortran', 'scipy'}, keyword-only
         Whose arithmetic to follow where SciPy's C departs from the Fortran.
+    kernels : {'scipy', 'reference'}, keyword-only
+        The BLAS/LAPACK of the algorithm: SciPy's, or the port's own
+        (netlib's order, the same bits on every machine).
     trace : int, keyword-only
         The Fortran's ``iprint`` trace level on stdout (-1: none).
 
@@ -518,7 +525,7 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
                            ftol=factr * np.finfo(float).eps, gtol=pgtol,
                            eps=epsilon, maxfun=maxfun, maxiter=maxiter,
                            callback=callback, maxls=maxls, flavour=flavour,
-                           trace=trace)
+                           kernels=kernels, trace=trace)
     d = {'grad': res['jac'],
          'task': res['message'],
          'funcalls': res['nfev'],

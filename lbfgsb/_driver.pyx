@@ -14,6 +14,7 @@ from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release,
                               PyObject_CheckBuffer, PyObject_GetBuffer)
 from libc.string cimport memcpy
 
+from lbfgsb._kernels cimport kernels_for
 from lbfgsb._status cimport FLAVOUR_SCIPY, settask
 from lbfgsb._solver cimport (Run, RUN_FG, RUN_NEW_X, run_new_x, run_record,
                              run_reuse, run_step)
@@ -210,7 +211,7 @@ cdef inline int* _iptr(int[::1] a) noexcept:
 def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
           int[::1] nbd, int m, double factr, double pgtol, long maxiter,
           long maxfun, limits, int maxls, int iprint, callback, int flavour,
-          double[::1] wa, int[::1] iwa, int[::1] isave, double[::1] dsave,
+          kernels, double[::1] wa, int[::1] iwa, int[::1] isave, double[::1] dsave,
           int[::1] lsave):
     """Run L-BFGS-B to termination; the loop of SciPy's ``_minimize_lbfgsb``.
 
@@ -221,7 +222,8 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
     True to stop.  The run stops when ``nit >= maxiter``, else when ``nfev >
     maxfun``; when those limits are not plain numbers, ``limits(nit, nfev)``
     makes SciPy's comparisons itself and returns 1 (iterations), 2
-    (evaluations) or 0.  Arrays are validated by the caller (``_api``).
+    (evaluations) or 0.  ``kernels`` names the BLAS/LAPACK set ('scipy' or
+    'reference').  Arrays are validated by the caller (``_api``).
 
     The ``setulb`` call and the handling of NEW_X are ``lbfgsb._solver``'s
     ``run_step`` and ``run_new_x``, shared with ``Solver`` and ``BatchSolver``.
@@ -256,6 +258,7 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
     r.dsave = &dsave[0]
     r.maxls = maxls
     r.flavour = flavour
+    r.kn = kernels_for(kernels)
     r.nit = 0
     r.nfev, _ = obj.counts
     r.maxiter = NEVER if limits is not None else maxiter
