@@ -229,8 +229,8 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
     ``run_step`` and ``run_new_x``, shared with ``Solver`` and ``BatchSolver``.
 
     Returns ``(f, g, nfev, njev, nit, task)``: f as the objective returned it
-    at the last evaluation (``np.array(0.0)`` when setulb asked for none, as
-    SciPy), or the Fortran's restored f (flavour "fortran", after a failed
+    at the last evaluation (SciPy's initial 0-d array of zero when setulb
+    asked for none), or the Fortran's restored f (flavour "fortran", after a failed
     line search); ``task`` is the Fortran's final task string.
     """
     cdef int n = x.shape[0]
@@ -276,7 +276,7 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
         r.have_e = False
     xarr = np.asarray(x)
     xcopy = xarr.copy       # bound method: a fresh copy of x per call (as SciPy)
-    fres = np.array(0.0)    # SciPy's loop starts with f = array(0.0)
+    fres = np.zeros(())     # SciPy's loop starts with f = array(0.)
     gshape = None
 
     settask(r.task, b'START')
