@@ -336,12 +336,13 @@ cdef inline object _rows(a, tuple shape, str name):
 
 _F64 = np.dtype(np.float64)
 
-# A round is stepped on several threads only when k * n * m reaches this: a
-# step costs roughly m * n flops, and waking the threads of an OpenMP team
-# and meeting at its barrier costs microseconds on an idle machine but up to
-# a time slice (milliseconds) on a busy one (measured: threads=2 took 50x
-# longer than threads=1 at n = 10, B = 10 on a loaded two-core machine).
-cdef double _PARALLEL_WORK = 1e6
+# A round is stepped on several threads only when k * n * m reaches this
+# (a step costs roughly 5 m n ns, so about 0.2 ms of work): waking the
+# threads of an OpenMP team and meeting at its barrier costs microseconds on
+# an idle machine but up to a time slice (milliseconds) on a busy one
+# (measured: threads=2 took 50 times as long as threads=1 at n = 10, B = 10
+# on a loaded two-core machine).
+cdef double _PARALLEL_WORK = 4e4
 
 
 def _l2_cache_size():
@@ -362,7 +363,7 @@ def _problem_bytes(n, m):
 
 def _auto_window_size(n, m, threads, B):
     """The window ``BatchSolver(window=None)`` uses: as many problems as
-    fit in 1.5 times the L2 cache of a core, per thread (at least one per
+    fit in 2.5 times the L2 cache of a core, per thread (at least one per
     thread), at most B.  Measured on this project's benchmark
     (tools/bench_batch.py, an AMD EPYC with 1 MB of L2 per core): the time
     of a batch is lowest for windows of about 1 to 3 MB of problems at
@@ -372,7 +373,7 @@ def _auto_window_size(n, m, threads, B):
     ones leave the cache."""
     if B < 1 or n < 1:
         return 1
-    per_thread = max(1, int(1.5 * _l2_cache_size()) // _problem_bytes(n, m))
+    per_thread = max(1, int(2.5 * _l2_cache_size()) // _problem_bytes(n, m))
     return max(1, min(B, per_thread * threads))
 
 
