@@ -232,7 +232,8 @@ cdef class BatchSolver:
         running, in increasing problem order (see ``active``).  Raises
         ``RuntimeError`` when all are done."""
         cdef int j, k = self._fill(), n = self._n
-        cdef Py_ssize_t[::1] act = np.empty(k, np.intp)
+        active = np.empty(k, np.intp)
+        cdef Py_ssize_t[::1] act = active
         for j in range(k):
             act[j] = self._win[j]
         if k == 0:
@@ -242,7 +243,7 @@ cdef class BatchSolver:
         with nogil:
             for j in range(k):
                 memcpy(&Xv[j, 0], self._runs[act[j]].x, n * sizeof(double))
-        self._active = np.asarray(act)
+        self._active = active
         self._asked = True
         return X
 
