@@ -438,4 +438,5 @@ def run_rounds(BatchSolver batch, fg_batch, args=(), offset=0, on_round=None):
             raise ValueError("fg_batch must return a pair (F, G)") from None
         batch.tell(F, G)
         if on_round is not None:
+            batch._fill()       # (the problems that just ended leave the window)
             on_round(batch._next - batch._k)
