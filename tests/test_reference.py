@@ -52,8 +52,8 @@ KNOWN_FAILURES = {
 PORT_KNOWN_FAILURES = dict(KNOWN_FAILURES)
 PORT_KNOWN_FAILURES.update({
     "MEYER3": "extremely badly scaled; stops at f~114 > 87.9458 (SciPy: f~92)",
-    "PALMER3": "the Fortran's arithmetic (flavour 'fortran') takes the path into the badly scaled region B~9e-4, D~5e-3 and stops on the "
-               "relative-reduction test at f~2339.66, not a stationary point; SciPy's "
+    "PALMER3": "the Fortran's arithmetic (flavour 'fortran') takes the path into the "
+               "badly scaled region B~9e-4, D~5e-3 and stops on the relative-reduction test at f~2339.66, not a stationary point; SciPy's "
                "path, and the port with flavour='scipy' (either kernel set), reach "
                "2265.958.  With kernels='scipy' the outcome depends on the OpenBLAS core "
                "type (measured: it reaches 2265.958 under Haswell, Prescott and SkylakeX, "
