@@ -25,5 +25,5 @@ fi
 PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check \
     "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
-    pytest hypothesis matplotlib threadpoolctl
+    pytest hypothesis matplotlib "dask[distributed]" threadpoolctl
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
