@@ -15,8 +15,11 @@ Solver
     L-BFGS-B as an ask/tell object, with checkpoints (``state_dict``,
     ``from_state``, pickle, ``save``/``load``).
 BatchSolver, minimize_batch
-    Many independent problems in lock-step, one vectorised evaluation per
-    round.
+    Many independent problems, one vectorised evaluation per round, stepped
+    in a cache-sized window.
+
+``lbfgsb.dask.minimize_batch`` (a submodule, not imported here; needs
+``dask[distributed]``) runs a batch on a Dask cluster.
 """
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
