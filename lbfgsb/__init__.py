@@ -17,9 +17,14 @@ Solver
 BatchSolver, minimize_batch
     Many independent problems in lock-step, one vectorised evaluation per
     round.
+patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
+    Make SciPy's own ``minimize(method='L-BFGS-B')`` and ``fmin_l_bfgs_b``
+    run on the port, for code you don't own (importing lbfgsb patches
+    nothing).
 """
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
+from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_scipy
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
 from lbfgsb._solver import BatchSolver, Solver, minimize_batch
 
@@ -27,4 +32,5 @@ __version__ = "0.1.0"
 
 __all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
            "workspace_sizes", "Solver", "BatchSolver", "minimize_batch",
+           "patch_scipy", "unpatch_scipy", "scipy_patched", "scipy_is_patched",
            "__version__"]
