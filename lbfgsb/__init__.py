@@ -26,7 +26,8 @@ patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
 from lbfgsb._api import fmin_l_bfgs_b, minimize
 from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_scipy
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
-from lbfgsb._solver import BatchSolver, Solver, minimize_batch
+from lbfgsb._batch import BatchSolver, minimize_batch
+from lbfgsb._solver import Solver
 
 __version__ = "0.1.0"
 

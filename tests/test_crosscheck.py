@@ -378,7 +378,7 @@ def test_batch_runs_problems_in_spawned_processes(tmp_path, fortran):
 
 
 def test_missing_fortran_is_skipped_with_reason_but_an_error_under_ci(monkeypatch):
-    monkeypatch.setattr(harness, "impl_available",
+    monkeypatch.setattr(harness.impls, "impl_available",
                         lambda nm: (False, "no liblbfgsb") if nm.startswith("fortran")
                         else (True, ""))
     usable, skipped = harness.resolve_impls(["scipy", "fortran"], strict_fortran=False)
