@@ -19,7 +19,7 @@ reference's point for all; the saved state compared field by field after
 every call, attributed to the subroutine that computes it), both (default).
 
 Exit status: 0; 1 with --check when a bitwise target (port vs fortran,
-port-scipy vs scipy) is not met; 2 on usage errors.
+port-scipy vs scipy, port-reference vs fortran-system) is not met; 2 on usage errors.
 """
 import os
 
@@ -90,8 +90,9 @@ def build_parser():
     p.add_argument("--detail", type=int, default=8,
                    help="differing fields listed for the first lock-step difference")
     p.add_argument("--check", action="store_true",
-                   help="exit 1 unless port vs fortran and port-scipy vs scipy are bitwise "
-                        "identical (skipped implementations do not count)")
+                   help="exit 1 unless port vs fortran, port-scipy vs scipy and "
+                        "port-reference vs fortran-system are bitwise identical "
+                        "(skipped implementations do not count)")
     return p
 
 

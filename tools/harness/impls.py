@@ -18,15 +18,17 @@ from .state import (STOP_FUN, STOP_ITER, _DETAIL_TEXT, _new_fstr, _set_fstr, for
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # tools/
 ROOT = os.path.dirname(HERE)
 
-IMPLS = ("port", "port-scipy", "port-scipy-api", "scipy", "fortran", "fortran-system")
-DEFAULT_IMPLS = ("port", "port-scipy", "scipy", "fortran", "fortran-system")
+IMPLS = ("port", "port-scipy", "port-scipy-api", "port-reference", "scipy", "fortran",
+         "fortran-system")
+DEFAULT_IMPLS = ("port", "port-scipy", "port-reference", "scipy", "fortran", "fortran-system")
 DEFAULT_REF = "fortran"
 #: each implementation's natural reference (``None``: use the run's --ref)
 PRIMARY_REF = {"port": None, "port-scipy": "scipy", "port-scipy-api": "scipy",
-               "scipy": None, "fortran": None, "fortran-system": None}
+               "port-reference": "fortran-system", "scipy": None, "fortran": None,
+               "fortran-system": None}
 #: (a, b) pairs whose free runs and lock steps must be bitwise identical
 BITWISE_TARGETS = (("port", "fortran"), ("port-scipy", "scipy"),
-                   ("port-scipy-api", "scipy"))
+                   ("port-scipy-api", "scipy"), ("port-reference", "fortran-system"))
 
 
 class Unavailable(Exception):
@@ -120,6 +122,8 @@ def blas_description(name):
                                         ["scipy_ddot_", "scipy_dpotrf_", "scipy_dtrtrs_"])
             libs = sorted({str(v["library"]) for v in got.values() if v["library"]})
             return "scipy-openblas (direct): %s" % ", ".join(libs)
+        if name == "port-reference":
+            return "the port's own reference-order kernels (lbfgsb._kernels)"
         if name.startswith("port"):
             tg = fortran.cython_blas_targets()
             libs = sorted({str(v[2]) for v in tg.values() if v[2]})
@@ -282,14 +286,15 @@ def _factory(name):
                      self.factr, self.pgtol, self.wa, self.iwa, self.task, -1,
                      self.csave, self.lsave, self.isave, self.dsave)
         return lambda: FortranLayoutImpl(name, fortran_call, (1,))
-    if name in ("port", "port-scipy"):
+    if name in ("port", "port-scipy", "port-reference"):
         lb = load_port()
-        flavour = "fortran" if name == "port" else "scipy"
+        flavour = "scipy" if name == "port-scipy" else "fortran"
+        kernels = "reference" if name == "port-reference" else "scipy"
 
-        def port_call(self, fn=lb.setulb, flavour=flavour):
+        def port_call(self, fn=lb.setulb, flavour=flavour, kernels=kernels):
             fn(self.m, self.x, self.l, self.u, self.nbd, self.fbuf, self.g, self.factr,
                self.pgtol, self.wa, self.iwa, self.task, -1, self.csave, self.lsave,
-               self.isave, self.dsave, self.maxls, flavour=flavour)
+               self.isave, self.dsave, self.maxls, flavour=flavour, kernels=kernels)
         return lambda: FortranLayoutImpl(name, port_call, ())
     if name == "port-scipy-api":
         lb = load_port()
