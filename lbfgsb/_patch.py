@@ -67,15 +67,10 @@ def _modules():
 
 def _make_replacement(flavour, original):
     """SciPy's ``_minimize_lbfgsb`` contract, solved by the port in ``flavour``."""
-    from scipy._lib._util import _call_callback_maybe_halt
     from scipy.optimize._optimize import _check_unknown_options
 
+    from lbfgsb._api import _DEPRECATED, _NoValue
     from lbfgsb._api import _minimize_lbfgsb as port_minimize_lbfgsb
-
-    try:
-        from scipy._lib.deprecation import _NoValue
-    except ImportError:          # pragma: no cover - SciPy without the sentinel
-        _NoValue = None
 
     def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
                          disp=_NoValue, maxcor=10, ftol=2.2204460492503131e-09,
@@ -90,27 +85,17 @@ def _make_replacement(flavour, original):
         # as SciPy >= 1.15: disp and iprint are deprecated and print nothing
         # (warned here, in the frame SciPy warns from, so stacklevel=3 names
         # the same caller)
-        if disp is not _NoValue:
-            warnings.warn("scipy.optimize: The `disp` and `iprint` options of the "
-                          "L-BFGS-B solver are deprecated and will be removed in "
-                          "SciPy 1.18.0.", DeprecationWarning, stacklevel=3)
-        if iprint is not _NoValue:
-            warnings.warn("scipy.optimize: The `disp` and `iprint` options of the "
-                          "L-BFGS-B solver are deprecated and will be removed in "
-                          "SciPy 1.18.0.", DeprecationWarning, stacklevel=3)
+        for given in (disp, iprint):
+            if given is not _NoValue:
+                warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=3)
 
-        port_callback = None
-        if callback is not None:
-            def port_callback(intermediate_result):
-                # SciPy's call: a StopIteration marks the wrapped callback
-                # (callback.stop_iteration, read by minimize) and halts the run
-                if _call_callback_maybe_halt(callback, intermediate_result):
-                    raise StopIteration
-
+        # the rest of the contract is the port's own _minimize_lbfgsb (it is
+        # written to SciPy's); disp, iprint and the unknown options were
+        # dealt with above, in this frame, and are not passed on
         res = port_minimize_lbfgsb(
             fun, x0, args=args, jac=jac, bounds=bounds, maxcor=maxcor,
             ftol=ftol, gtol=gtol, eps=eps, maxfun=maxfun, maxiter=maxiter,
-            callback=port_callback, maxls=maxls,
+            callback=callback, maxls=maxls,
             finite_diff_rel_step=finite_diff_rel_step, workers=workers,
             flavour=flavour)
         res.pop("task", None)
