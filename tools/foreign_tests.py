@@ -28,18 +28,21 @@ import tempfile
 import time
 from pathlib import Path
 
-# name -> (package, paths inside it, extra pytest arguments).
-# Timings on 2 cores are in the README; the two longest run on pytest-xdist.
+# name -> (package, paths inside it, extra pytest arguments).  Whole modules,
+# no -k selection.  Every suite but the smallest runs on pytest-xdist with two
+# workers (CI has two cores); scikit-learn's conftest then limits BLAS and
+# OpenMP to one thread per worker.  Timings on 2 cores are in the README.
+XDIST = ["-n", "2"]
 SUITES = {
     "scipy-lbfgsb": ("scipy", ["optimize/tests/test_lbfgsb_setulb.py",
                                "optimize/tests/test_lbfgsb_hessinv.py"], []),
     # the whole module: its L-BFGS-B cases, and every other test that reaches
     # minimize(method='L-BFGS-B') without saying so in its name
-    "scipy-optimize": ("scipy", ["optimize/tests/test_optimize.py"], ["-n", "2"]),
-    "sklearn-logistic": ("sklearn", ["linear_model/tests/test_logistic.py"], []),
-    "sklearn-glm": ("sklearn", ["linear_model/_glm/tests"], ["-n", "2"]),
-    "sklearn-gaussian-process": ("sklearn", ["gaussian_process/tests"], []),
-    "sklearn-mlp": ("sklearn", ["neural_network/tests/test_mlp.py"], []),
+    "scipy-optimize": ("scipy", ["optimize/tests/test_optimize.py"], XDIST),
+    "sklearn-logistic": ("sklearn", ["linear_model/tests/test_logistic.py"], XDIST),
+    "sklearn-glm": ("sklearn", ["linear_model/_glm/tests"], XDIST),
+    "sklearn-gaussian-process": ("sklearn", ["gaussian_process/tests"], XDIST),
+    "sklearn-mlp": ("sklearn", ["neural_network/tests/test_mlp.py"], XDIST),
 }
 
 
