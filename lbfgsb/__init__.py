@@ -15,12 +15,15 @@ Solver
     L-BFGS-B as an ask/tell object, with checkpoints (``state_dict``,
     ``from_state``, pickle, ``save``/``load``).
 BatchSolver, minimize_batch
-    Many independent problems in lock-step, one vectorised evaluation per
-    round.
+    Many independent problems, one vectorised evaluation per round, stepped
+    in a cache-sized window.
 patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
     Make SciPy's own ``minimize(method='L-BFGS-B')`` and ``fmin_l_bfgs_b``
     run on the port, for code you don't own (importing lbfgsb patches
     nothing).
+
+``lbfgsb.dask.minimize_batch`` (a submodule, not imported here; needs
+``dask[distributed]``) runs a batch on a Dask cluster.
 """
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
