@@ -423,7 +423,7 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), *, progress=None,
     **options
         As for ``Solver`` (``m``/``maxcor``, ``factr``/``ftol``,
         ``pgtol``/``gtol``, ``maxls``, ``maxiter``, ``maxfun``,
-        ``flavour``, ``iprint``), and ``threads`` (1) and ``window``
+        ``flavour``, ``kernels``, ``iprint``), and ``threads`` (1) and ``window``
         (None: automatic), see ``BatchSolver``.
 
     Returns
