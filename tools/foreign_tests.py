@@ -39,6 +39,11 @@ SUITES = {
     # the whole module: its L-BFGS-B cases, and every other test that reaches
     # minimize(method='L-BFGS-B') without saying so in its name
     "scipy-optimize": ("scipy", ["optimize/tests/test_optimize.py"], XDIST),
+    # the global optimizers whose local searches are minimize(method='L-BFGS-B')
+    "scipy-global": ("scipy", ["optimize/tests/test__dual_annealing.py",
+                               "optimize/tests/test__basinhopping.py",
+                               "optimize/tests/test__differential_evolution.py",
+                               "optimize/tests/test__shgo.py"], XDIST),
     "sklearn-logistic": ("sklearn", ["linear_model/tests/test_logistic.py"], XDIST),
     "sklearn-glm": ("sklearn", ["linear_model/_glm/tests"], XDIST),
     "sklearn-gaussian-process": ("sklearn", ["gaussian_process/tests"], XDIST),
