@@ -43,4 +43,7 @@ PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check \
     "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
     pytest hypothesis matplotlib "dask[distributed]" threadpoolctl
+# the foreign suites run under lbfgsb.patch_scipy (tools/foreign_tests.py):
+# scikit-learn's tests ship with it; the suites run on pytest-xdist
+$PY -m pip install -q --disable-pip-version-check scikit-learn pytest-xdist
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
