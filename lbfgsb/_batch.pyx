@@ -16,22 +16,6 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
-cdef extern from *:
-    """
-    #ifdef _OPENMP
-    #include <omp.h>
-    /* Let the OpenMP runtime give a parallel region fewer threads when the
-       machine is busy (libgomp: CPUs online minus the load average).  A
-       thread that is not scheduled holds the whole team at the region's
-       barrier for up to a time slice: measured, threads=2 ran 3.6 times
-       slower than threads=1 on a two-core machine with a load of 9. */
-    static void lbfgsb_dynamic_threads(void) { omp_set_dynamic(1); }
-    #else
-    static void lbfgsb_dynamic_threads(void) { }
-    #endif
-    """
-    void lbfgsb_dynamic_threads() noexcept nogil
-
 from scipy.optimize import Bounds
 
 from lbfgsb import _api, _rcomm
@@ -286,7 +270,6 @@ cdef class BatchSolver:
         with nogil:
             if nt > 1:
                 # the problems are independent: one thread steps each of them
-                lbfgsb_dynamic_threads()
                 for j in prange(k, num_threads=nt, schedule='dynamic'):
                     r = self._runs[act[j]]
                     memcpy(r.g, &Gv[j, 0], n * sizeof(double))
@@ -355,12 +338,21 @@ cdef inline object _rows(a, tuple shape, str name):
 _F64 = np.dtype(np.float64)
 
 # A round is stepped on several threads only when k * n * m reaches this
-# (a step costs roughly 5 m n ns, so about 0.2 ms of work): waking the
-# threads of an OpenMP team and meeting at its barrier costs microseconds on
-# an idle machine but up to a time slice (milliseconds) on a busy one
-# (measured: threads=2 took 50 times as long as threads=1 at n = 10, B = 10
-# on a loaded two-core machine).
-cdef double _PARALLEL_WORK = 4e4
+# (a step costs roughly 5 m n ns, so about 5 ms of work per round), and the
+# automatic window grows to reach it when threads > 1: a thread the OS does
+# not schedule at once holds the whole round at the OpenMP barrier for up to
+# a time slice (measured on a shared two-core machine, n = 10, 100,000
+# problems, rounds of 0.2 ms: threads=2 took 138 s against 22 s for one).
+cdef double _PARALLEL_WORK = 1e6
+
+
+def _set_parallel_work(double work):
+    """Set the parallel threshold (tests set 0 so that even small rounds
+    run on several threads); returns the previous value."""
+    global _PARALLEL_WORK
+    old = _PARALLEL_WORK
+    _PARALLEL_WORK = work
+    return old
 
 
 def _l2_cache_size():
@@ -382,7 +374,8 @@ def _problem_bytes(n, m):
 def _auto_window_size(n, m, threads, B):
     """The window ``BatchSolver(window=None)`` uses: as many problems as
     fit in 2.5 times the L2 cache of a core, per thread (at least one per
-    thread), at most B.  Measured on this project's benchmark
+    thread), at most B; with threads > 1, at least enough problems for a
+    round to be stepped in parallel (k n m >= _PARALLEL_WORK).  Measured on this project's benchmark
     (tools/bench_batch.py, an AMD EPYC with 1 MB of L2 per core): the time
     of a batch is lowest for windows of about 1 to 3 MB of problems at
     every n, e.g. n = 10: 100 problems (0.70 s for 3,000 problems against
@@ -392,7 +385,10 @@ def _auto_window_size(n, m, threads, B):
     if B < 1 or n < 1:
         return 1
     per_thread = max(1, int(2.5 * _l2_cache_size()) // _problem_bytes(n, m))
-    return max(1, min(B, per_thread * threads))
+    window = per_thread * threads
+    if threads > 1:     # enough work per round to be worth several threads
+        window = max(window, -(-int(_PARALLEL_WORK) // (n * m)))
+    return max(1, min(B, window))
 
 
 def _restore_batch(d):

@@ -224,7 +224,17 @@ def test_stop_ends_chosen_problems_only():
     assert batch.solvers[1].result().task == "STOP: CALLBACK REQUESTED HALT"
 
 
-def test_threads_step_the_batch_to_the_same_bits_as_one_thread():
+@pytest.fixture
+def every_round_parallel():
+    """Step even small rounds on several threads (the batch otherwise keeps
+    rounds of little work on one thread)."""
+    from lbfgsb import _batch
+    old = _batch._set_parallel_work(0.0)
+    yield
+    _batch._set_parallel_work(old)
+
+
+def test_threads_step_the_batch_to_the_same_bits_as_one_thread(every_round_parallel):
     rng = np.random.default_rng(7)
     B, n = 40, 30
     C = rng.normal(size=(B, n))
@@ -253,7 +263,8 @@ def test_threads_must_be_a_positive_integer():
 
 @pytest.mark.parametrize("window", [1, 3, 7])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_any_window_and_threads_give_each_problem_its_iterates_alone_bitwise(window, threads):
+def test_any_window_and_threads_give_each_problem_its_iterates_alone_bitwise(
+        window, threads, every_round_parallel):
     B = 16
     X0, fg_batch, fg_one = make_problems(B, seed=11)
     lo, hi = per_problem_bounds(B, seed=12)
