@@ -14,6 +14,10 @@ scipy_setulb
 Solver
     L-BFGS-B as an ask/tell object, with checkpoints (``state_dict``,
     ``from_state``, pickle, ``save``/``load``).
+deviations
+    The documented departures from the Fortran: the switches a ``flavour``
+    selects (``flavour="scipy"`` is all of SciPy's, any subset is accepted)
+    and the port's own.
 BatchSolver, minimize_batch
     Many independent problems in lock-step, one vectorised evaluation per
     round.
@@ -22,9 +26,10 @@ BatchSolver, minimize_batch
 from lbfgsb._api import fmin_l_bfgs_b, minimize
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
 from lbfgsb._solver import BatchSolver, Solver, minimize_batch
+from lbfgsb._status import deviations
 
 __version__ = "0.1.0"
 
 __all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
-           "workspace_sizes", "Solver", "BatchSolver", "minimize_batch",
+           "workspace_sizes", "Solver", "BatchSolver", "minimize_batch", "deviations",
            "__version__"]

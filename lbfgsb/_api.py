@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult, OptimizeWarning
 
 from lbfgsb import _driver, _rcomm
-from lbfgsb._status import FLAVOURS, scipy_message
+from lbfgsb._status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
@@ -126,8 +126,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
         # SciPy's _check_unknown_options: the same text and warning class
         warnings.warn("Unknown solver options: " + ", ".join(str(k) for k in unknown_options),
                       OptimizeWarning, stacklevel=4)
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of {sorted(FLAVOURS)}")
+    flavour_bits = flavour_code(flavour)
     m = _check_positive_int(maxcor, "maxcor (m)")
     maxls = _check_positive_int(maxls, "maxls")
     maxiter = _check_positive_int(maxiter, "maxiter")
@@ -198,7 +197,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
     f, g, nfev, njev, nit, task = _driver.drive(
         mode, fun, jac, tuple(args), x, l, u, nbd, m, factr, pgtol,
         maxiter, maxfun, maxls, iprint, _callback_halt(callback),
-        nfev_counter, FLAVOURS[flavour], wa, iwa, isave, dsave, lsave)
+        nfev_counter, flavour_bits, wa, iwa, isave, dsave, lsave)
 
     if task.startswith("CONV"):
         warnflag = 0
@@ -249,7 +248,8 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         maxcor : int (10), ftol : float (2.22e-9), gtol : float (1e-5),
         eps : float (1e-8), maxfun : int (15000), maxiter : int (15000),
         iprint : int (-1; the Fortran's trace levels 0, 1, 99, 100, 101),
-        maxls : int (20), finite_diff_rel_step, flavour : {'fortran', 'scipy'}.
+        maxls : int (20), finite_diff_rel_step, flavour : 'fortran' (default),
+        'scipy' or a set of deviation names (``lbfgsb.deviations()``).
         They may also be given as one dict, ``options={...}``, as to
         ``scipy.optimize.minimize``; an option given both ways is a TypeError.
         The other keywords of ``scipy.optimize.minimize`` are accepted, so
@@ -341,8 +341,10 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         ``callback(xk)`` after each iteration.
     maxls : int, optional
         Maximum number of line-search steps per iteration (20).
-    flavour : {'fortran', 'scipy'}, keyword-only
-        Whose arithmetic to follow where SciPy's C departs from the Fortran.
+    flavour : str or set of str, keyword-only
+        Whose arithmetic to follow where SciPy's C departs from the Fortran:
+        'fortran' (default), 'scipy', or any set of deviation names
+        (``lbfgsb.deviations()``).
 
     Returns
     -------

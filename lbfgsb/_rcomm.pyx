@@ -13,7 +13,7 @@ from lbfgsb._status cimport TASK_LEN, settask, task_starts, task_eq
 from lbfgsb cimport _setulb
 from lbfgsb._util cimport errclb
 
-from lbfgsb._status import FLAVOURS, scipy_codes_from_task, task_from_scipy_codes
+from lbfgsb._status import flavour_code, scipy_codes_from_task, task_from_scipy_codes
 
 def workspace_sizes(int n, int m):
     """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
@@ -33,11 +33,7 @@ def workspace_sizes(int n, int m):
 
 
 cdef int _flavour_code(flavour) except -1:
-    try:
-        return FLAVOURS[flavour]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of "
-                         f"{sorted(FLAVOURS)}") from None
+    return flavour_code(flavour)
 
 
 cdef object _bytes_view(obj, str name):
@@ -268,9 +264,10 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     maxls : int, optional
         Maximum number of function evaluations in one line search (the
         Fortran's built-in 20 by default).
-    flavour : {"fortran", "scipy"}, keyword-only
+    flavour : str or set of str, keyword-only
         Whose arithmetic to follow where SciPy's C translation departs from
-        the Fortran.
+        the Fortran: "fortran" (none of the deviations), "scipy" (all), or
+        any set of deviation names (``lbfgsb.deviations()``).
 
     Returns
     -------

@@ -13,8 +13,9 @@ Departures from Debian's Fortran, each marked where it happens:
 * ``maxls``: the Fortran gives up the line search after 20 evaluations
   (``iback .ge. 20``); the port takes the limit as an argument, default 20,
   as SciPy does.
-* ``flavour``: selects SciPy's arithmetic where SciPy's C translation departs
-  from the Fortran (see the README's table of flavour differences).
+* ``flavour``: a bitmask of deviations (the DEV_ constants of _status.pxd),
+  each a departure of SciPy's C translation from the Fortran, tested at one
+  place where its name appears (``lbfgsb.deviations()``, README).
 """
 
 from libc.math cimport fabs
@@ -22,7 +23,7 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from scipy.linalg.cython_blas cimport ddot, dcopy, dnrm2, dscal
 
 from lbfgsb._status cimport (settask, task_eq, task_starts, TASK_LEN,
-                             FLAVOUR_FORTRAN, FLAVOUR_SCIPY)
+                             DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2)
 from lbfgsb._util cimport active, errclb, freev, matupd, projgr
 from lbfgsb._cauchy cimport cauchy
 from lbfgsb._formk cimport formk, formt
@@ -374,8 +375,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 continue
             timer(&cpu2)
             cachyt = cachyt + cpu2 - cpu1
-            if flavour == FLAVOUR_SCIPY and nseg > 1:
-                # flavour "scipy", state only: SciPy's C increments the
+            if flavour & DEV_CAUCHY_NSEG_POINTER and nseg > 1:
+                # deviation cauchy_nseg_pointer, state only: SciPy's C increments the
                 # pointer to nseg instead of the count, so its nseg stays 1
                 # and nintol counts Cauchy searches (no effect on iterates)
                 nseg = 1
@@ -523,8 +524,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Compute d = newx - oldx, r = newg - oldg, rr = y'y and dr = y's.
             for i in range(n):
                 r[i] = g[i] - r[i]
-            if flavour == FLAVOUR_SCIPY:
-                # flavour "scipy": SciPy's C squares dnrm2(r) (other bits
+            if flavour & DEV_MAINLB_RR_DNRM2:
+                # deviation mainlb_rr_dnrm2: SciPy's C squares dnrm2(r) (other bits
                 # than ddot; see README, flavours)
                 # rr := ||r||_2^2   (n x 1)
                 ddum = dnrm2(&n, r, &one)

@@ -25,19 +25,18 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
-from lbfgsb._status cimport FLAVOUR_SCIPY, TASK_LEN, settask, task_starts
+from lbfgsb._status cimport DEV_DRIVER_F_BY_VALUE, TASK_LEN, settask, task_starts
 from lbfgsb cimport _setulb
 
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
 from lbfgsb import _api, _rcomm
-from lbfgsb._status import FLAVOURS, scipy_codes_from_task, scipy_message
+from lbfgsb._status import flavour_code, flavour_label, scipy_codes_from_task, scipy_message
 
 FORMAT = "lbfgsb.Solver"
 BATCH_FORMAT = "lbfgsb.BatchSolver"
 FORMAT_VERSION = 1
 
-_FLAVOUR_NAMES = {v: k for k, v in FLAVOURS.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -57,10 +56,10 @@ cdef int run_step(Run* r) noexcept nogil:
     _setulb.setulb(r.n, r.m, r.x, r.l, r.u, r.nbd, &fc, r.g, r.factr, r.pgtol,
                    r.wa, r.iwa, r.task, r.iprint, r.csave, r.lsave, r.isave,
                    r.dsave, r.maxls, r.flavour)
-    if r.flavour != FLAVOUR_SCIPY:
+    if not (r.flavour & DEV_DRIVER_F_BY_VALUE):
         # The Fortran restores f with x and g when a line search fails;
         # SciPy's wrapper takes f by value and loses that write, so its
-        # result reports the last trial f (flavour "scipy" keeps that).
+        # result reports the last trial f (deviation driver_f_by_value keeps that).
         r.f = fc
     if r.task[0] == b'F' and r.task[1] == b'G':
         return RUN_FG
@@ -170,9 +169,7 @@ def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
         float(pgtol if pgtol is not None else gtol)
     if not pgtol >= 0:
         raise ValueError(f"gtol (pgtol) must be non-negative, got {pgtol!r}")
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of "
-                         f"{sorted(FLAVOURS)}")
+    flavour = flavour_label(flavour)
     return dict(m=m, factr=factr, pgtol=pgtol,
                 maxls=_api._check_positive_int(maxls, "maxls"),
                 maxiter=_api._check_positive_int(maxiter, "maxiter"),
@@ -349,9 +346,10 @@ def _state_from_mapping(d):
     flavour = d["flavour"]
     if isinstance(flavour, np.ndarray):
         flavour = flavour.item()
-    if flavour not in FLAVOURS:
-        raise ValueError(f"checkpoint: unknown flavour {flavour!r}")
-    s["flavour"] = flavour
+    try:
+        s["flavour"] = flavour_label(flavour)
+    except ValueError as exc:
+        raise ValueError(f"checkpoint: {exc}") from None
     n, m = s["n"], s["m"]
     if n < 1 or m < 1:
         raise ValueError(f"checkpoint: n={n} and m={m} must be positive")
@@ -460,7 +458,7 @@ cdef class Solver:
     maxiter, maxfun : int, default 15000
         SciPy's limits: stop when ``nit >= maxiter``, else when
         ``nfev > maxfun``, checked at each new iterate.
-    flavour : {"fortran", "scipy"}, default "fortran"
+    flavour : str or set of str, default "fortran"
     iprint : int, default -1
         The Fortran's trace level.
 
@@ -552,7 +550,7 @@ cdef class Solver:
         self.r.isave = &isave[0]
         self.r.dsave = &dsave[0]
         self.r.maxls = opts["maxls"]
-        self.r.flavour = FLAVOURS[opts["flavour"]]
+        self.r.flavour = flavour_code(opts["flavour"])
         self.r.maxiter = opts["maxiter"]
         self.r.maxfun = opts["maxfun"]
         self.r.xk = &xk[0]

@@ -282,9 +282,9 @@ def _factory(name):
                      self.factr, self.pgtol, self.wa, self.iwa, self.task, -1,
                      self.csave, self.lsave, self.isave, self.dsave)
         return lambda: FortranLayoutImpl(name, fortran_call, (1,))
-    if name in ("port", "port-scipy"):
+    if name in ("port", "port-scipy") or name.startswith("port:"):
         lb = load_port()
-        flavour = "fortran" if name == "port" else "scipy"
+        flavour = port_flavour(name)
 
         def port_call(self, fn=lb.setulb, flavour=flavour):
             fn(self.m, self.x, self.l, self.u, self.nbd, self.fbuf, self.g, self.factr,
@@ -306,7 +306,44 @@ def _factory(name):
         if "ln_task" not in (fn.__doc__ or ""):
             raise Unavailable("SciPy's _lbfgsb.setulb is not the >= 1.15 C interface")
         return lambda: ScipyLayoutImpl(name, fn)
-    raise ValueError("unknown implementation %r (choose from %s)" % (name, ", ".join(IMPLS)))
+    raise ValueError("unknown implementation %r (choose from %s, or port:FLAVOUR)"
+                     % (name, ", ".join(IMPLS)))
+
+
+def port_flavour(name):
+    """The flavour of a port implementation's name: ``port`` (fortran),
+    ``port-scipy`` (scipy), ``port:FLAVOUR`` (a flavour name or deviation
+    names joined by '+', e.g. ``port:lnsrlb_dnrm2+formk_dtrtrs_blocked``)."""
+    if name == "port":
+        return "fortran"
+    if name == "port-scipy":
+        return "scipy"
+    if name.startswith("port:"):
+        from lbfgsb._status import flavour_label
+        return flavour_label(name[5:].split("#")[0])   # '#...': a replay's tag
+    raise ValueError("%r is not a port implementation" % name)
+
+
+def port_name(flavour):
+    """The implementation name of the port under ``flavour`` (a set or text)."""
+    from lbfgsb._status import flavour_label
+    return "port:" + flavour_label(flavour)
+
+
+def check_impl_name(name):
+    """Raise ValueError unless ``name`` names an implementation."""
+    if name in IMPLS:
+        return
+    if name.startswith("port:"):
+        try:
+            load_port()
+        except Unavailable:
+            return                          # reported as unavailable later
+        port_flavour(name)                  # ValueError naming the deviations
+        return
+    raise ValueError("unknown implementation %r (choose from %s, or port:FLAVOUR with "
+                     "FLAVOUR a flavour or deviation names joined by '+')"
+                     % (name, ", ".join(IMPLS)))
 
 
 def make_impl(name):
@@ -320,8 +357,7 @@ def resolve_impls(requested, ref=DEFAULT_REF, strict_fortran=None):
         strict_fortran = _ci()
     usable, skipped = [], {}
     for nm in requested:
-        if nm not in IMPLS:
-            raise ValueError("unknown implementation %r (choose from %s)" % (nm, ", ".join(IMPLS)))
+        check_impl_name(nm)
         ok, why = impl_available(nm)
         if ok:
             usable.append(nm)
