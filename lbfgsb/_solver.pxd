@@ -50,3 +50,18 @@ cdef int run_advance(Run* r) noexcept nogil
 cdef int run_tell(Run* r, double f) noexcept nogil
 cdef bint run_reuse(Run* r) noexcept nogil
 cdef void run_record(Run* r) noexcept nogil
+
+
+cdef class Solver:
+    # one problem: the run and the numpy arrays it points into
+    cdef Run r
+    cdef object _x, _l, _u, _nbd, _g, _wa, _iwa, _isave, _dsave, _lsave
+    cdef object _xk, _gk, _xe, _ge
+    cdef object _flavour
+    cdef bint _asked
+    cdef _setup(self, x0, l, u, nbd, dict opts)
+    cdef _bind(self, int n, dict opts)
+
+
+cdef Solver new_solver(x0, l, u, nbd, dict opts)
+cdef bint running(Run* r) noexcept nogil
