@@ -25,11 +25,7 @@ BatchSolver, minimize_batch
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
-from lbfgsb._batch import deviations
-    The documented departures from the Fortran: the switches a ``flavour``
-    selects (``flavour="scipy"`` is all of SciPy's, any subset is accepted)
-    and the port's own.
-BatchSolver, minimize_batch
+from lbfgsb._batch import BatchSolver, minimize_batch
 from lbfgsb._solver import Solver
 from lbfgsb._status import deviations
 
