@@ -23,11 +23,27 @@ BatchSolver, minimize_batch
     round.
 """
 
-from lbfgsb._api import fmin_l_bfgs_b, minimize
-from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
-from lbfgsb._batch import BatchSolver, minimize_batch
-from lbfgsb._solver import Solver
-from lbfgsb._status import deviations
+import importlib.util as _ilu
+import os as _os
+
+if _ilu.find_spec("lbfgsb._setulb") is None:
+    # the uncompiled source tree (e.g. the repository root as the current
+    # directory) shadows the built package: say so, not a circular import
+    raise ImportError(
+        "lbfgsb was imported from %s, a source tree without the compiled "
+        "extension modules (it shadows any installed lbfgsb). Run Python from "
+        "another directory, or with -P so that the current directory is not on "
+        "sys.path (python3 -P -c 'import lbfgsb'); to use this checkout, build it "
+        "(pip install --no-build-isolation . , or for development: "
+        "PYTHONPATH=$(bash tools/devbuild.sh NAME) python3 -P ...)."
+        % _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+del _ilu, _os
+
+from lbfgsb._api import fmin_l_bfgs_b, minimize  # noqa: E402
+from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes  # noqa: E402
+from lbfgsb._batch import BatchSolver, minimize_batch  # noqa: E402
+from lbfgsb._solver import Solver  # noqa: E402
+from lbfgsb._status import deviations  # noqa: E402
 
 __version__ = "0.1.0"
 

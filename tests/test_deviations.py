@@ -109,7 +109,7 @@ SUBSET = {"lnsrlb_dnrm2", "mainlb_rr_dnrm2"}
 
 
 def test_every_entry_point_accepts_a_subset_and_agrees_with_minimize():
-    x0 = np.array([-1.2, 1.0, -0.5, 0.8])
+    x0 = np.array([-1.2, 1.0])
     ref = lbfgsb.minimize(rosen_fg, x0, jac=True, flavour=SUBSET)
     x, f, d = lbfgsb.fmin_l_bfgs_b(rosen_fg, x0, flavour=SUBSET)
     assert_array_equal(x, ref.x) and f == ref.fun
@@ -124,7 +124,7 @@ def test_every_entry_point_accepts_a_subset_and_agrees_with_minimize():
     assert_array_equal(out[0].x, ref.x)
     # the switches act: the subset leaves the Fortran's path
     fortran = lbfgsb.minimize(rosen_fg, x0, jac=True, flavour="fortran")
-    assert not np.array_equal(fortran.x, ref.x)
+    assert (fortran.fun, fortran.nfev) != (ref.fun, ref.nfev)
 
 
 def test_a_checkpoint_keeps_the_subset():

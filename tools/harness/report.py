@@ -218,18 +218,20 @@ def _lock_detail(rec, detail):
     out = []
     for r in rec["lockstep"].values():
         if r.get("quirk_fields"):
-            out.append("  %s vs %s: SciPy's nseg/nintol state quirk differs (not counted%s): "
-                       "%s" % (r["impl"], r["driver"], "; yes* = identical otherwise"
-                               if r["identical"] else "", ", ".join(
-                                   "%s from call %d" % (f, s + 1)
-                                   for f, s in r["quirk_fields"].items())))
+            out += textwrap.wrap(
+                "%s vs %s: SciPy's nseg/nintol state quirk differs (not counted%s): %s"
+                % (r["impl"], r["driver"], "; yes* = identical otherwise"
+                   if r["identical"] else "", ", ".join(
+                       "%s from call %d" % (f, s + 1) for f, s in r["quirk_fields"].items())),
+                WIDTH, initial_indent="  ", subsequent_indent="    ")
     for r in rec["lockstep"].values():
         fd = r["first_state_diff"]
         if fd is None or not detail:
             continue
-        out.append("  %s vs %s, call %d (task before %r, after %r): %d field(s) differ:"
-                   % (r["impl"], r["driver"], fd["step"] + 1, fd["task_before"],
-                      fd["task_after"], fd["n_fields"]))
+        out += textwrap.wrap("%s vs %s, call %d (task before %r, after %r): %d field(s) differ:"
+                             % (r["impl"], r["driver"], fd["step"] + 1, fd["task_before"],
+                                fd["task_after"], fd["n_fields"]),
+                             WIDTH, initial_indent="  ", subsequent_indent="    ")
         for d in fd["fields"][:detail]:
             where = d["field"]
             if d.get("size") and d["size"] > 1:
