@@ -15,6 +15,7 @@ from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult, Optimize
 
 from lbfgsb import _driver, _rcomm
 from lbfgsb._status import flavour_code, scipy_message
+from lbfgsb._kernels import kernels_code
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
@@ -121,12 +122,13 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
                      ftol=2.2204460492503131e-09, gtol=1e-5, eps=1e-8,
                      maxfun=15000, maxiter=15000, iprint=-1, callback=None,
                      maxls=20, finite_diff_rel_step=None, flavour="fortran",
-                     disp=None, workers=None, **unknown_options):
+                     kernels="scipy", disp=None, workers=None, **unknown_options):
     if unknown_options:
         # SciPy's _check_unknown_options: the same text and warning class
         warnings.warn("Unknown solver options: " + ", ".join(str(k) for k in unknown_options),
                       OptimizeWarning, stacklevel=4)
     flavour_bits = flavour_code(flavour)
+    kernels_code(kernels)
     m = _check_positive_int(maxcor, "maxcor (m)")
     maxls = _check_positive_int(maxls, "maxls")
     maxiter = _check_positive_int(maxiter, "maxiter")
@@ -197,7 +199,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
     f, g, nfev, njev, nit, task = _driver.drive(
         mode, fun, jac, tuple(args), x, l, u, nbd, m, factr, pgtol,
         maxiter, maxfun, maxls, iprint, _callback_halt(callback),
-        nfev_counter, flavour_bits, wa, iwa, isave, dsave, lsave)
+        nfev_counter, flavour_bits, kernels, wa, iwa, isave, dsave, lsave)
 
     if task.startswith("CONV"):
         warnflag = 0
@@ -250,6 +252,8 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         iprint : int (-1; the Fortran's trace levels 0, 1, 99, 100, 101),
         maxls : int (20), finite_diff_rel_step, flavour : 'fortran' (default),
         'scipy' or a set of deviation names (``lbfgsb.deviations()``).
+        kernels : {'scipy', 'reference'} (the BLAS/LAPACK of the algorithm:
+        SciPy's, or the port's own for the same bits on every machine).
         They may also be given as one dict, ``options={...}``, as to
         ``scipy.optimize.minimize``; an option given both ways is a TypeError.
         The other keywords of ``scipy.optimize.minimize`` are accepted, so
@@ -302,7 +306,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
 def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
                   m=10, factr=1e7, pgtol=1e-5, epsilon=1e-8, iprint=-1,
                   maxfun=15000, maxiter=15000, disp=None, callback=None,
-                  maxls=20, *, flavour="fortran"):
+                  maxls=20, *, flavour="fortran", kernels="scipy"):
     """Minimize a function func using the L-BFGS-B algorithm (the port).
 
     The interface of ``scipy.optimize.fmin_l_bfgs_b``.
@@ -345,6 +349,9 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         Whose arithmetic to follow where SciPy's C departs from the Fortran:
         'fortran' (default), 'scipy', or any set of deviation names
         (``lbfgsb.deviations()``).
+    kernels : {'scipy', 'reference'}, keyword-only
+        The BLAS/LAPACK of the algorithm: SciPy's OpenBLAS, or the port's own
+        in reference order (the same bits on every machine).
 
     Returns
     -------
@@ -372,7 +379,7 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
                            maxcor=m, ftol=factr * _EPS, gtol=pgtol, eps=epsilon,
                            maxfun=maxfun, maxiter=maxiter, iprint=iprint,
                            callback=callback,
-                           maxls=maxls, flavour=flavour)
+                           maxls=maxls, flavour=flavour, kernels=kernels)
     d = {'grad': res['jac'],
          'task': res['message'],
          'funcalls': res['nfev'],

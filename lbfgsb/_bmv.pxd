@@ -1,2 +1,4 @@
+from lbfgsb._kernels cimport Kernels
+
 cdef void bmv(int m, double* sy, double* wt, int col, double* v, double* p,
-              int* info) noexcept nogil
+              int* info, const Kernels* kn) noexcept nogil

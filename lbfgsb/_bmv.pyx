@@ -5,14 +5,14 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 - ``bmv``
 """
 
+from lbfgsb._kernels cimport Kernels, kernels_for
 from libc.math cimport sqrt
-from scipy.linalg.cython_lapack cimport dtrtrs
 
 import numpy as np
 
 
 cdef void bmv(int m, double* sy, double* wt, int col, double* v, double* p,
-              int* info) noexcept nogil:
+              int* info, const Kernels* kn) noexcept nogil:
     """Multiply the 2col x 2col middle matrix M of the compact representation by v.
 
     [BLNZ95] (3.2)-(3.6), after [BNS94]: B = theta*I - W M W' with
@@ -45,7 +45,7 @@ cdef void bmv(int m, double* sy, double* wt, int col, double* v, double* p,
             sum = sum + (sy[(i - 1) + (k - 1) * m] * v[k - 1]) / sy[(k - 1) + (k - 1) * m]
         p[i2 - 1] = v[i2 - 1] + sum
     # p2 := J^{-1} p2, i.e. solve (J')' x = p2   (col x col upper triangle of wt, transposed; 1 rhs)
-    dtrtrs(uplo, trans_t, diag, &col, &nrhs, wt, &m, &p[col], &col, info)
+    kn.dtrtrs(uplo, trans_t, diag, &col, &nrhs, wt, &m, &p[col], &col, info)
     if info[0] != 0:
         return
 
@@ -55,7 +55,7 @@ cdef void bmv(int m, double* sy, double* wt, int col, double* v, double* p,
 
     # Solve [[-D^{1/2}, D^{-1/2} L'], [0, J']] [p1; p2] = [p1; p2].
     # p2 := J'^{-1} p2   (col x col upper triangle of wt; 1 rhs)
-    dtrtrs(uplo, trans_n, diag, &col, &nrhs, wt, &m, &p[col], &col, info)
+    kn.dtrtrs(uplo, trans_n, diag, &col, &nrhs, wt, &m, &p[col], &col, info)
     if info[0] != 0:
         return
 
@@ -70,7 +70,7 @@ cdef void bmv(int m, double* sy, double* wt, int col, double* v, double* p,
 
 
 def py_bmv(int m, double[::1, :] sy, double[::1, :] wt, int col,
-           double[::1] v):
+           double[::1] v, kernels="scipy"):
     """Test shim: returns (p, info).  sy, wt are Fortran-ordered m x m."""
     if m < 1 or col < 0 or col > m:
         raise ValueError("need 0 <= col <= m, m >= 1")
@@ -81,5 +81,5 @@ def py_bmv(int m, double[::1, :] sy, double[::1, :] wt, int col,
     p_arr = np.zeros(max(2 * col, 1), dtype=np.float64)
     cdef double[::1] p = p_arr
     cdef int info = 0
-    bmv(m, &sy[0, 0], &wt[0, 0], col, &v[0] if v.shape[0] > 0 else NULL, &p[0], &info)
+    bmv(m, &sy[0, 0], &wt[0, 0], col, &v[0] if v.shape[0] > 0 else NULL, &p[0], &info, kernels_for(kernels))
     return p_arr[:2 * col], info

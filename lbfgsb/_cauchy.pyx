@@ -12,8 +12,8 @@ technical report NAM-08 (May 1994); see docs/GUIDE.md.
 """
 
 
+from lbfgsb._kernels cimport Kernels, kernels_for
 from libc.math cimport fabs
-from scipy.linalg.cython_blas cimport ddot, daxpy, dcopy, dscal
 
 from lbfgsb._bmv cimport bmv
 from lbfgsb._status cimport DEV_CAUCHY_DEAD_EXIT
@@ -28,7 +28,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                  int m, double* wy, double* ws, double* sy, double* wt,
                  double theta, int col, int head, double* p, double* c,
                  double* wbp, double* v, int* nseg, int iprint, double sbgnrm,
-                 int* info, double epsmch, int flavour) noexcept nogil:
+                 int* info, double epsmch, int flavour, const Kernels* kn) noexcept nogil:
     """Generalized Cauchy point xcp of [BLNZ95] §4 (Algorithm CP).
 
     Follows the piecewise linear path x(t) = P(x - t g, l, u) and returns in
@@ -76,7 +76,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
         if iprint >= 0:
             write_cauchy_subgnorm_zero()
         # xcp := x   (n x 1)
-        dcopy(&n, x, &inc, xcp, &inc)
+        kn.dcopy(&n, x, &inc, xcp, &inc)
         return
 
     bnded = True
@@ -151,10 +151,10 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
     if theta != one:
         # p(col+1:2col) := theta * p(col+1:2col)   (col x 1)
-        dscal(&col, &theta, &p[col], &inc)
+        kn.dscal(&col, &theta, &p[col], &inc)
 
     # xcp := x   (n x 1)
-    dcopy(&n, x, &inc, xcp, &inc)
+    kn.dcopy(&n, x, &inc, xcp, &inc)
 
     if nbreak == 0 and nfree == n + 1:
         # d = 0: the GCP is x.
@@ -174,11 +174,11 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     f2_org = f2
     if col > 0:
         # v := M p   (2col x 1) = (2col x 2col)(2col x 1)
-        bmv(m, sy, wt, col, p, v, info)
+        bmv(m, sy, wt, col, p, v, info, kn)
         if info[0] != 0:
             return
         # f2 := f2 - v' p   (1 x 1) = (1 x 2col)(2col x 1)
-        f2 = f2 - ddot(&col2, v, &inc, p, &inc)
+        f2 = f2 - kn.ddot(&col2, v, &inc, p, &inc)
     dtm = -(f1 / f2)
     tsum = zero
     nseg[0] = 1
@@ -245,7 +245,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 # goto 999
                 if col > 0:
                     # c := c + dtm p   (2col x 1)
-                    daxpy(&col2, &dtm, p, &inc, c, &inc)
+                    kn.daxpy(&col2, &dtm, p, &inc, c, &inc)
                 # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
                 if iprint > 100:
                     write_cauchy_x(n, xcp)
@@ -263,7 +263,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
             if col > 0:
                 # c := c + dt p   (2col x 1)
-                daxpy(&col2, &dt, p, &inc, c, &inc)
+                kn.daxpy(&col2, &dt, p, &inc, c, &inc)
 
                 # wbp := row ibp of W = [Y, theta S]
                 pointr = head
@@ -273,19 +273,19 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                     pointr = pointr % m + 1
 
                 # v := M wbp   (2col x 1) = (2col x 2col)(2col x 1)
-                bmv(m, sy, wt, col, wbp, v, info)
+                bmv(m, sy, wt, col, wbp, v, info, kn)
                 if info[0] != 0:
                     return
                 # wmc := c' v   (1 x 1) = (1 x 2col)(2col x 1)
-                wmc = ddot(&col2, c, &inc, v, &inc)
+                wmc = kn.ddot(&col2, c, &inc, v, &inc)
                 # wmp := p' v   (1 x 1) = (1 x 2col)(2col x 1)
-                wmp = ddot(&col2, p, &inc, v, &inc)
+                wmp = kn.ddot(&col2, p, &inc, v, &inc)
                 # wmw := wbp' v   (1 x 1) = (1 x 2col)(2col x 1)
-                wmw = ddot(&col2, wbp, &inc, v, &inc)
+                wmw = kn.ddot(&col2, wbp, &inc, v, &inc)
 
                 # p := p - dibp wbp   (2col x 1)
                 alpha = -dibp
-                daxpy(&col2, &alpha, wbp, &inc, p, &inc)
+                kn.daxpy(&col2, &alpha, wbp, &inc, p, &inc)
 
                 f1 = f1 + dibp * wmc
                 f2 = (f2 + (2.0 * dibp) * wmp) - dibp2 * wmw
@@ -315,12 +315,12 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
     # xcp := xcp + tsum d   (n x 1): move the free variables and those whose
     # breakpoints were not reached
-    daxpy(&n, &tsum, d, &inc, xcp, &inc)
+    kn.daxpy(&n, &tsum, d, &inc, xcp, &inc)
 
     # label 999
     if col > 0:
         # c := c + dtm p   (2col x 1)
-        daxpy(&col2, &dtm, p, &inc, c, &inc)
+        kn.daxpy(&col2, &dtm, p, &inc, c, &inc)
     # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
     if iprint > 100:
         write_cauchy_x(n, xcp)
@@ -406,7 +406,7 @@ def py_cauchy(double[::1] x, double[::1] l, double[::1] u, int[::1] nbd,
               double theta, int col, int head, double[::1] p, double[::1] c,
               double[::1] wbp, double[::1] v, int nseg=0, int iprint=-1,
               double sbgnrm=1.0, int info=0,
-              double epsmch=2.220446049250313e-16, int flavour=0):
+              double epsmch=2.220446049250313e-16, int flavour=0, kernels="scipy"):
     """cauchy; every array argument is updated in place, as the Fortran does.
 
     wy, ws: Fortran-ordered (n, m) (the Fortran declares (n, col) but indexes
@@ -436,5 +436,5 @@ def py_cauchy(double[::1] x, double[::1] l, double[::1] u, int[::1] nbd,
     cauchy(n, &x[0], &l[0], &u[0], &nbd[0], &g[0], &iorder[0], &iwhere[0],
            &t[0], &d[0], &xcp[0], m, &wy[0, 0], &ws[0, 0], &sy[0, 0],
            &wt[0, 0], theta, col, head, &p[0], &c[0], &wbp[0], &v[0], &nseg,
-           iprint, sbgnrm, &info, epsmch, flavour)
+           iprint, sbgnrm, &info, epsmch, flavour, kernels_for(kernels))
     return nseg, info

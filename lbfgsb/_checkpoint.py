@@ -25,10 +25,14 @@ import numpy as np
 
 from lbfgsb import _rcomm
 from lbfgsb._status import flavour_label, scipy_codes_from_task
+from lbfgsb._kernels import KERNELS
 
 FORMAT = "lbfgsb.Solver"
 BATCH_FORMAT = "lbfgsb.BatchSolver"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions this reader accepts: 1 has no "kernels" entry (its runs used
+#: SciPy's kernels, the only ones then); 2 adds it
+READ_VERSIONS = (1, 2)
 TASK_LEN = 60       # the Fortran's task strings (character*60)
 
 ARRAY_KEYS = {
@@ -142,10 +146,10 @@ def check_solver_state(d):
     if fmt != FORMAT:
         raise ValueError(f"checkpoint: format {fmt!r} is not {FORMAT!r}")
     version = _state_int(d, "format_version")
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         raise ValueError(
             f"checkpoint format version {version} is not supported: this "
-            f"lbfgsb reads version {FORMAT_VERSION}")
+            f"lbfgsb reads versions {READ_VERSIONS}")
     s = {k: _state_int(d, k) for k in _INT_KEYS}
     s.update({k: _state_float(d, k) for k in _FLOAT_KEYS})
     s.update({k: _state_text(d, k) for k in _TEXT_KEYS})
@@ -156,6 +160,15 @@ def check_solver_state(d):
         s["flavour"] = flavour_label(flavour)
     except ValueError as exc:
         raise ValueError(f"checkpoint: {exc}") from None
+    # kernels: new in version 2 (version 1 runs used SciPy's kernels)
+    if version >= 2 and "kernels" not in d:
+        raise ValueError("checkpoint: missing entries ['kernels']")
+    kernels = d["kernels"] if version >= 2 else "scipy"
+    if isinstance(kernels, np.ndarray):
+        kernels = kernels.item()
+    if kernels not in KERNELS:
+        raise ValueError(f"checkpoint: unknown kernels {kernels!r}")
+    s["kernels"] = kernels
     n, m = s["n"], s["m"]
     if n < 1 or m < 1:
         raise ValueError(f"checkpoint: n={n} and m={m} must be positive")
@@ -187,7 +200,7 @@ def check_solver_state(d):
                   np.array([s["f"]]), s["g"].copy(), s["factr"], s["pgtol"],
                   s["wa"].copy(), s["iwa"].copy(), task, -1, csave,
                   s["lsave"].copy(), s["isave"].copy(), s["dsave"].copy(),
-                  s["maxls"], flavour=flavour)
+                  s["maxls"], flavour=flavour, kernels=kernels)
     return s
 
 
@@ -248,10 +261,10 @@ def check_batch_state(d):
                          "BatchSolver.state_dict)") from None
     if fmt != BATCH_FORMAT:
         raise ValueError(f"checkpoint: format {fmt!r} is not {BATCH_FORMAT!r}")
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         raise ValueError(
             f"checkpoint format version {version} is not supported: this "
-            f"lbfgsb reads version {FORMAT_VERSION}")
+            f"lbfgsb reads versions {READ_VERSIONS}")
     return list(states)
 
 

@@ -14,6 +14,7 @@ from cpython.exc cimport PyErr_Clear
 from libc.string cimport memcpy
 
 from lbfgsb._status cimport settask
+from lbfgsb._kernels cimport kernels_for
 from lbfgsb._solver cimport (Run, RUN_FG, RUN_NEW_X, run_new_x, run_record,
                              run_reuse, run_step)
 
@@ -77,7 +78,7 @@ cdef int _copy_grad_slow(gx, double* g, int n) except -1:
 def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
           double[::1] u, int[::1] nbd, int m, double factr, double pgtol,
           long maxiter, long maxfun, int maxls, int iprint, callback,
-          nfev_counter, int flavour, double[::1] wa, int[::1] iwa,
+          nfev_counter, int flavour, kernels, double[::1] wa, int[::1] iwa,
           int[::1] isave, double[::1] dsave, int[::1] lsave):
     """Run L-BFGS-B to termination; the loop of SciPy's ``_minimize_lbfgsb``.
 
@@ -121,6 +122,7 @@ def drive(int mode, fun, jac, tuple args, double[::1] x, double[::1] l,
     r.dsave = &dsave[0]
     r.maxls = maxls
     r.flavour = flavour
+    r.kn = kernels_for(kernels)
     r.nit = 0
     r.nfev = 0
     r.maxiter = maxiter

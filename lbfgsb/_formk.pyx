@@ -6,9 +6,8 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 - ``formt``
 """
 
-from scipy.linalg.cython_blas cimport ddot, dcopy
-from scipy.linalg.cython_lapack cimport dpotrf, dtrtrs
 
+from lbfgsb._kernels cimport Kernels, kernels_for
 from lbfgsb._status cimport DEV_FORMK_DTRTRS_BLOCKED
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 int iupdat, bint updatd, double* wn, double* wn1, int m,
                 double* ws, double* wy, double* sy, double theta, int col,
-                int head, int* info, int flavour) noexcept nogil:
+                int head, int* info, int flavour, const Kernels* kn) noexcept nogil:
     """Form and factorise the 2col x 2col matrix K of the direct primal method.
 
     [ZBLN97 §4]: with Z the free variables at the Cauchy point and A the
@@ -57,14 +56,14 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 js = m + jy
                 cnt = m - jy
                 # wn1(jy:m-1, jy) := wn1(jy+1:m, jy+1)   ((m-jy) x 1)
-                dcopy(&cnt, &wn1[jy + jy * (2 * m)], &ione,
+                kn.dcopy(&cnt, &wn1[jy + jy * (2 * m)], &ione,
                       &wn1[(jy - 1) + (jy - 1) * (2 * m)], &ione)
                 # wn1(js:2m-1, js) := wn1(js+1:2m, js+1)   ((m-jy) x 1)
-                dcopy(&cnt, &wn1[js + js * (2 * m)], &ione,
+                kn.dcopy(&cnt, &wn1[js + js * (2 * m)], &ione,
                       &wn1[(js - 1) + (js - 1) * (2 * m)], &ione)
                 cnt = m - 1
                 # wn1(m+1:2m-1, jy) := wn1(m+2:2m, jy+1)   ((m-1) x 1)
-                dcopy(&cnt, &wn1[(m + 1) + jy * (2 * m)], &ione,
+                kn.dcopy(&cnt, &wn1[(m + 1) + jy * (2 * m)], &ione,
                       &wn1[m + (jy - 1) * (2 * m)], &ione)
 
         # New last row of the Y'ZZ'Y and S'AA'S blocks, and new last row of
@@ -180,7 +179,7 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
 
     # Factor the (1,1) block: wn(1:col,1:col) := L_a' with L_a L_a' = D + Y'ZZ'Y/theta
     # (col x col, upper Cholesky, lda 2m)
-    dpotrf(uplo, &col, wn, &m2, info)
+    kn.dpotrf(uplo, &col, wn, &m2, info)
     if info[0] != 0:
         info[0] = -1
         return
@@ -191,28 +190,28 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
         # deviation formk_dtrtrs_blocked (SciPy's C): it solves for all col right-hand sides in one
         # call (ldb = 2m); the blocked solve rounds differently
         # wn(1:col, col+1:2col) := (L_a')^{-T} wn(1:col, col+1:2col)   (col x col, col rhs)
-        dtrtrs(uplo, trans_t, diag, &col, &col, wn, &m2, &wn[col * m2], &m2, info)
+        kn.dtrtrs(uplo, trans_t, diag, &col, &col, wn, &m2, &wn[col * m2], &m2, info)
     else:
         for js in range(col + 1, col2 + 1):
-            dtrtrs(uplo, trans_t, diag, &col, &nrhs, wn, &m2, &wn[(js - 1) * m2], &col, info)
+            kn.dtrtrs(uplo, trans_t, diag, &col, &nrhs, wn, &m2, &wn[(js - 1) * m2], &col, info)
 
     # (2,2) block := theta*S'AA'S + L_b L_b' (upper triangle)
     for is_ in range(col + 1, col2 + 1):
         for js in range(is_, col2 + 1):
             # wn(is,js) += wn(1:col,is)' wn(1:col,js)   (1 x col)(col x 1)
             wn[(is_ - 1) + (js - 1) * m2] = wn[(is_ - 1) + (js - 1) * m2] + \
-                ddot(&col, &wn[(is_ - 1) * m2], &ione, &wn[(js - 1) * m2], &ione)
+                kn.ddot(&col, &wn[(is_ - 1) * m2], &ione, &wn[(js - 1) * m2], &ione)
 
     # Factor the (2,2) block: wn(col+1:2col, col+1:2col) := L_c'
     # (col x col, upper Cholesky, lda 2m)
-    dpotrf(uplo, &col, &wn[col + col * m2], &m2, info)
+    kn.dpotrf(uplo, &col, &wn[col + col * m2], &m2, info)
     if info[0] != 0:
         info[0] = -2
         return
 
 
 cdef void formt(int m, double* wt, double* sy, double* ss, int col,
-                double theta, int* info) noexcept nogil:
+                double theta, int* info, const Kernels* kn) noexcept nogil:
     """Form T = theta*S'S + L D^{-1} L' and its Cholesky factor J' (in wt).
 
     [BNS94] eq. (2.26) per the Fortran's comment: T is the Schur complement
@@ -238,7 +237,7 @@ cdef void formt(int m, double* wt, double* sy, double* ss, int col,
             wt[(i - 1) + (j - 1) * m] = ddum + theta * ss[(i - 1) + (j - 1) * m]
 
     # wt := J' with J J' = T   (col x col, upper Cholesky, lda m)
-    dpotrf(uplo, &col, wt, &m, info)
+    kn.dpotrf(uplo, &col, wt, &m, info)
     if info[0] != 0:
         info[0] = -3
 
@@ -251,7 +250,7 @@ def _check2(a, r, c, name):
 def py_formk(int n, int nsub, int[::1] ind, int nenter, int ileave,
              int[::1] indx2, int iupdat, bint updatd, double[::1, :] wn,
              double[::1, :] wn1, int m, double[::1, :] ws, double[::1, :] wy,
-             double[::1, :] sy, double theta, int col, int head, int flavour=0):
+             double[::1, :] sy, double theta, int col, int head, int flavour=0, kernels="scipy"):
     """Test shim: wn, wn1 (2m x 2m, Fortran order) are updated in place on
     copies; returns (wn, wn1, info)."""
     if n < 1 or m < 1 or not (0 <= col <= m) or not (1 <= head <= m):
@@ -272,12 +271,12 @@ def py_formk(int n, int nsub, int[::1] ind, int nenter, int ileave,
     cdef int info = 0
     formk(n, nsub, &ind[0], nenter, ileave, &indx2[0], iupdat, updatd,
           &wnv[0, 0], &wn1v[0, 0], m, &ws[0, 0], &wy[0, 0], &sy[0, 0], theta,
-          col, head, &info, flavour)
+          col, head, &info, flavour, kernels_for(kernels))
     return wn_out, wn1_out, info
 
 
 def py_formt(int m, double[::1, :] wt, double[::1, :] sy, double[::1, :] ss,
-             int col, double theta):
+             int col, double theta, kernels="scipy"):
     """Test shim: returns (wt, info) with wt a modified copy."""
     if m < 1 or not (0 <= col <= m):
         raise ValueError("bad m or col")
@@ -287,5 +286,5 @@ def py_formt(int m, double[::1, :] wt, double[::1, :] sy, double[::1, :] ss,
     wt_out = np.array(wt, order='F', copy=True)
     cdef double[::1, :] wtv = wt_out
     cdef int info = 0
-    formt(m, &wtv[0, 0], &sy[0, 0], &ss[0, 0], col, theta, &info)
+    formt(m, &wtv[0, 0], &sy[0, 0], &ss[0, 0], col, theta, &info, kernels_for(kernels))
     return wt_out, info

@@ -11,8 +11,8 @@ paragraph and step 4 of the L-BFGS-B Algorithm) and the conditions (2.5)-(2.6).
 """
 
 
+from lbfgsb._kernels cimport Kernels, kernels_for
 from libc.math cimport fabs, sqrt
-from scipy.linalg.cython_blas cimport ddot, dcopy, dnrm2
 
 from lbfgsb._status cimport TASK_LEN, DEV_LNSRLB_DNRM2, settask, task_starts
 from lbfgsb._print cimport write_lnsrlb_ascent
@@ -24,7 +24,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
                  double* dtd, double* xstep, double* stpmx, int iter,
                  int* ifun, int* iback, int* nfgv, int* info, char* task,
                  bint boxed, bint cnstnd, char* csave, int* isave,
-                 double* dsave, int iprint, int flavour) noexcept nogil:
+                 double* dsave, int iprint, int flavour, const Kernels* kn) noexcept nogil:
     """One pass of the projected line search of [BLNZ95] §6 along d from t = x_k.
 
     [BLNZ95] §6 caps the step at the closest bound (stpmx here) and starts
@@ -65,11 +65,11 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
             # deviation lnsrlb_dnrm2 (SciPy's C): it takes the norm first, with dnrm2, and
             # squares it (different bits from ddot; see README, flavours)
             # dnorm := ||d||_2   (n x 1)
-            dnorm[0] = dnrm2(&n, d, &one_i)
+            dnorm[0] = kn.dnrm2(&n, d, &one_i)
             dtd[0] = dnorm[0] * dnorm[0]
         else:
             # dtd := d' d   (1 x 1) = (1 x n)(n x 1)
-            dtd[0] = ddot(&n, d, &one_i, d, &one_i)
+            dtd[0] = kn.ddot(&n, d, &one_i, d, &one_i)
             dnorm[0] = sqrt(dtd[0])
 
         # Largest step keeping x + stp*d inside the box.
@@ -102,9 +102,9 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
             stp[0] = one
 
         # t := x   (n x 1)
-        dcopy(&n, x, &one_i, t, &one_i)
+        kn.dcopy(&n, x, &one_i, t, &one_i)
         # r := g   (n x 1)
-        dcopy(&n, g, &one_i, r, &one_i)
+        kn.dcopy(&n, g, &one_i, r, &one_i)
         fold[0] = f
         ifun[0] = 0
         iback[0] = 0
@@ -112,7 +112,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
 
     # label 556
     # gd := g' d   (1 x 1) = (1 x n)(n x 1)
-    gd[0] = ddot(&n, g, &one_i, d, &one_i)
+    gd[0] = kn.ddot(&n, g, &one_i, d, &one_i)
     if ifun[0] == 0:
         gdold[0] = gd[0]
         if gd[0] >= zero:
@@ -135,7 +135,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
         iback[0] = ifun[0] - 1
         if stp[0] == one:
             # x := z   (n x 1)
-            dcopy(&n, z, &one_i, x, &one_i)
+            kn.dcopy(&n, z, &one_i, x, &one_i)
         else:
             # Trial point, clipped to the bounds against rounding (Debian patch).
             for i in range(n):
@@ -529,7 +529,7 @@ def py_lnsrlb(double[::1] l, double[::1] u, int[::1] nbd, double[::1] x,
               double stpmx, int iter, int ifun, int iback, int nfgv,
               int info, task, bint boxed, bint cnstnd, csave,
               int[::1] isave, double[::1] dsave, int iprint=-1,
-              int flavour=0):
+              int flavour=0, kernels="scipy"):
     """lnsrlb; x, r, t, isave, dsave are updated in place (n = len(x)).
 
     Returns a dict of the scalar outputs and the task / csave buffers.
@@ -556,7 +556,7 @@ def py_lnsrlb(double[::1] l, double[::1] u, int[::1] nbd, double[::1] x,
     lnsrlb(n, &l[0], &u[0], &nbd[0], &x[0], f, &fold, &gd, &gdold, &g[0],
            &d[0], &r[0], &t[0], &z[0], &stp, &dnorm, &dtd, &xstep, &stpmx,
            iter, &ifun, &iback, &nfgv, &info, tbuf, boxed, cnstnd, cbuf,
-           &isave[0], &dsave[0], iprint, flavour)
+           &isave[0], &dsave[0], iprint, flavour, kernels_for(kernels))
     return dict(fold=fold, gd=gd, gdold=gdold, stp=stp, dnorm=dnorm, dtd=dtd,
                 xstep=xstep, stpmx=stpmx, ifun=ifun, iback=iback, nfgv=nfgv,
                 info=info, task=bytes(tbuf[:TASK_LEN]),

@@ -12,6 +12,7 @@ import numpy as np
 from lbfgsb._status cimport TASK_LEN, settask, task_starts, task_eq
 from lbfgsb cimport _setulb
 from lbfgsb._util cimport errclb
+from lbfgsb._kernels cimport Kernels, kernels_for
 
 from lbfgsb._status import flavour_code, scipy_codes_from_task, task_from_scipy_codes
 
@@ -232,7 +233,7 @@ cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
 
 def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
            task, int iprint, csave, lsave, isave, dsave, int maxls=20, *,
-           flavour="fortran"):
+           flavour="fortran", kernels="scipy"):
     """L-BFGS-B reverse communication, with the Fortran 3.0 argument meaning.
 
     Parameters
@@ -268,6 +269,11 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
         Whose arithmetic to follow where SciPy's C translation departs from
         the Fortran: "fortran" (none of the deviations), "scipy" (all), or
         any set of deviation names (``lbfgsb.deviations()``).
+    kernels : {"scipy", "reference"}, keyword-only
+        Which BLAS/LAPACK computes ``ddot``, ``dpotrf``, ...: SciPy's
+        (OpenBLAS: the bits can depend on the CPU) or the port's own, in the
+        netlib reference order (the same bits on every machine).  One run
+        keeps one choice (it is not stored in the state arrays).
 
     Returns
     -------
@@ -279,11 +285,12 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     ValueError
         For arrays of the wrong type, length or writability, arrays that
         overlap in memory with one that ``setulb`` writes, ``maxls < 1``, an
-        unknown flavour, and a saved state that is not one ``setulb`` wrote.
+        unknown flavour or kernels, and a saved state that is not one ``setulb`` wrote.
         (One state must not be used by two threads at once: the checks and
         the kernel are not atomic.)
     """
     cdef int fl = _flavour_code(flavour)
+    cdef const Kernels* kn = kernels_for(kernels)
     if maxls < 1:
         raise ValueError("maxls must be positive")
     xa = _f64(x, "x", 0)
@@ -355,7 +362,7 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     with nogil:
         _setulb.setulb(n, m, &xv[0], &lv[0], &uv[0], &nv[0], &fv[0], &gv[0],
                        factr, pgtol, &wv[0], &iwv[0], ctask, iprint, ccsave,
-                       &lsv[0], &isv[0], &dv[0], maxls, fl)
+                       &lsv[0], &isv[0], &dv[0], maxls, fl, kn)
     _store_task(ctask, tv)
     _store_task(ccsave, cv)
 
@@ -371,7 +378,8 @@ _SCIPY_ZERO_BASED = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 
 
 def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
-                 iwa, task, lsave, isave, dsave, int maxls, ln_task):
+                 iwa, task, lsave, isave, dsave, int maxls, ln_task, *,
+                 kernels="scipy"):
     """L-BFGS-B reverse communication with SciPy's private signature.
 
     A drop-in for ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15): the same
@@ -391,6 +399,9 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
     f : float
     factr, pgtol : float
     maxls : int
+    kernels : {"scipy", "reference"}, keyword-only
+        An addition to SciPy's signature (which it leaves intact): the
+        port's BLAS/LAPACK choice, as in ``setulb``.
 
     Raises
     ------
@@ -467,7 +478,7 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
         iwf[2 * n:3 * n] += 1
         dsf[4] = 2.220446049250313e-16      # epsmch: SciPy keeps it static
     setulb(m, xa, l, u, nbd, fa, g, factr, pgtol, wa, iwf, ctask, -1, ccsave,
-           lsave, isf, dsf, maxls, flavour="scipy")
+           lsave, isf, dsf, maxls, flavour="scipy", kernels=kernels)
 
     # back to SciPy's layout
     keep_isave23 = isa[23]

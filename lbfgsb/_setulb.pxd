@@ -1,7 +1,9 @@
+from lbfgsb._kernels cimport Kernels
+
 cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* f, double* g, double factr, double pgtol, double* wa,
                  int* iwa, char* task, int iprint, char* csave, int* lsave,
-                 int* isave, double* dsave, int maxls, int flavour) noexcept nogil
+                 int* isave, double* dsave, int maxls, int flavour, const Kernels* kn) noexcept nogil
 
 cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* f, double* g, double factr, double pgtol, double* ws,
@@ -9,4 +11,4 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* snd, double* z, double* r, double* d, double* t,
                  double* xp, double* wa, int* index, int* iwhere, int* indx2,
                  char* task, int iprint, char* csave, int* lsave, int* isave,
-                 double* dsave, int maxls, int flavour) noexcept nogil
+                 double* dsave, int maxls, int flavour, const Kernels* kn) noexcept nogil

@@ -18,9 +18,9 @@ Departures from Debian's Fortran, each marked where it happens:
   place where its name appears (``lbfgsb.deviations()``, README).
 """
 
+from lbfgsb._kernels cimport Kernels
 from libc.math cimport fabs
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
-from scipy.linalg.cython_blas cimport ddot, dcopy, dnrm2, dscal
 
 from lbfgsb._status cimport (settask, task_eq, task_starts, TASK_LEN,
                              DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2)
@@ -54,7 +54,7 @@ cdef inline void timer(double* ttime) noexcept nogil:
 cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* f, double* g, double factr, double pgtol, double* wa,
                  int* iwa, char* task, int iprint, char* csave, int* lsave,
-                 int* isave, double* dsave, int maxls, int flavour) noexcept nogil:
+                 int* isave, double* dsave, int maxls, int flavour, const Kernels* kn) noexcept nogil:
     """Partition the work arrays and call ``mainlb``.
 
     [ZBLN97 §2] On ``task = 'START'`` the 1-based offsets of the blocks of ``wa``
@@ -108,7 +108,7 @@ cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
            &wa[lwn - 1], &wa[lsnd - 1], &wa[lz - 1], &wa[lr - 1], &wa[ld - 1],
            &wa[lt - 1], &wa[lxp - 1], &wa[lwa - 1],
            &iwa[0], &iwa[n], &iwa[2 * n], task, iprint,
-           csave, lsave, &isave[21], dsave, maxls, flavour)
+           csave, lsave, &isave[21], dsave, maxls, flavour, kn)
 
 
 # mainlb's statement labels, for the state machine below
@@ -141,7 +141,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* snd, double* z, double* r, double* d, double* t,
                  double* xp, double* wa, int* index, int* iwhere, int* indx2,
                  char* task, int iprint, char* csave, int* lsave, int* isave,
-                 double* dsave, int maxls, int flavour) noexcept nogil:
+                 double* dsave, int maxls, int flavour, const Kernels* kn) noexcept nogil:
     """The L-BFGS-B iteration as a reverse-communication state machine.
 
     [BLNZ95 §6, L-BFGS-B Algorithm, steps 1-8] One iteration: the
@@ -314,8 +314,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if task[6] == b'C' and task[7] == b'P' and task[8] == b'U':
                 # restore the previous iterate
                 # x := t, g := r   (n x 1 each)
-                dcopy(&n, t, &one, x, &one)
-                dcopy(&n, r, &one, g, &one)
+                kn.dcopy(&n, t, &one, x, &one)
+                kn.dcopy(&n, r, &one, g, &one)
                 f[0] = fold
             lbl = L999
         else:
@@ -350,7 +350,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if not cnstnd and col > 0:
                 # skip the search for the GCP
                 # z := x   (n x 1)
-                dcopy(&n, x, &one, z, &one)
+                kn.dcopy(&n, x, &one, z, &one)
                 wrk = updatd
                 nseg = 0
                 lbl = L333
@@ -361,7 +361,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             cauchy(n, x, l, u, nbd, g, indx2, iwhere, t, d, z,
                    m, wy, ws, sy, wt, theta, col, head,
                    &wa[0], &wa[2 * m], &wa[4 * m], &wa[6 * m], &nseg,
-                   iprint, sbgnrm, &info, epsmch, flavour)
+                   iprint, sbgnrm, &info, epsmch, flavour, kn)
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
@@ -402,7 +402,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Form the LEL^T factorization of the indefinite matrix K.
             if wrk:
                 formk(n, nfree, index, nenter, ileave, indx2, iupdat, updatd,
-                      wn, snd, m, ws, wy, sy, theta, col, head, &info, flavour)
+                      wn, snd, m, ws, wy, sy, theta, col, head, &info, flavour, kn)
             if info != 0:
                 # nonpositive definiteness in Cholesky factorization; refresh
                 # the lbfgs memory and restart the iteration.
@@ -418,11 +418,11 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Compute r = -Z'B(xcp - xk) - Z'g (using wa(2m+1) = W'(xcp - x)
             # from cauchy).
             cmprlb(n, m, x, g, ws, wy, sy, wt, z, r, wa, index, theta, col,
-                   head, nfree, cnstnd, &info)
+                   head, nfree, cnstnd, &info, kn)
             if info == 0:
                 # call the direct method
                 subsm(n, m, nfree, index, l, u, nbd, z, r, xp, ws, wy, theta,
-                      x, g, col, head, &iword, wa, wn, iprint, &info)
+                      x, g, col, head, &iword, wa, wn, iprint, &info, kn)
             # label 444
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
@@ -451,13 +451,13 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             lnsrlb(n, l, u, nbd, x, f[0], &fold, &gd, &gdold, g, d, r, t, z,
                    &stp, &dnorm, &dtd, &xstep, &stpmx, iter, &ifun, &iback,
                    &nfgv, &info, task, boxed, cnstnd, csave, &isave[21],
-                   &dsave[16], iprint, flavour)
+                   &dsave[16], iprint, flavour, kn)
             # departure: the Fortran's limit `iback .ge. 20` is `maxls`
             if info != 0 or iback >= maxls:
                 # restore the previous iterate
                 # x := t, g := r   (n x 1 each)
-                dcopy(&n, t, &one, x, &one)
-                dcopy(&n, r, &one, g, &one)
+                kn.dcopy(&n, t, &one, x, &one)
+                kn.dcopy(&n, r, &one, g, &one)
                 f[0] = fold
                 if col == 0:
                     # abnormal termination
@@ -528,18 +528,18 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 # deviation mainlb_rr_dnrm2: SciPy's C squares dnrm2(r) (other bits
                 # than ddot; see README, flavours)
                 # rr := ||r||_2^2   (n x 1)
-                ddum = dnrm2(&n, r, &one)
+                ddum = kn.dnrm2(&n, r, &one)
                 rr = ddum * ddum
             else:
                 # rr := r' r   (1 x n)(n x 1)
-                rr = ddot(&n, r, &one, r, &one)
+                rr = kn.ddot(&n, r, &one, r, &one)
             if stp == 1.0:
                 dr = gd - gdold
                 ddum = -gdold
             else:
                 dr = (gd - gdold) * stp
                 # d := stp * d   (n x 1)
-                dscal(&n, &stp, d, &one)
+                kn.dscal(&n, &stp, d, &one)
                 ddum = -gdold * stp
 
             if dr <= epsmch * ddum:
@@ -558,12 +558,12 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
 
             # Update matrices WS and WY and form the middle matrix in B.
             matupd(n, m, ws, wy, sy, ss, d, r, &itail, iupdat, &col, &head,
-                   &theta, rr, dr, stp, dtd)
+                   &theta, rr, dr, stp, dtd, kn)
 
             # Form the upper half of the pds T = theta*SS + L*D^(-1)*L';
             # store T in the upper triangular of the array wt; Cholesky
             # factorize T to J*J' with J' stored in the upper triangular of wt.
-            formt(m, wt, sy, ss, col, theta, &info)
+            formt(m, wt, sy, ss, col, theta, &info, kn)
             if info != 0:
                 # nonpositive definiteness in Cholesky factorization; refresh
                 # the lbfgs memory and restart the iteration.

@@ -1,3 +1,5 @@
+from lbfgsb._kernels cimport Kernels
+
 # The state of one L-BFGS-B run and the steps of its reverse-communication
 # loop, shared by the ask/tell Solver, the batch solver and (proposed) the
 # compiled loop of minimize (_driver.drive): one place for the handling of
@@ -28,6 +30,7 @@ cdef struct Run:
     int* isave
     double* dsave
     int maxls, flavour
+    const Kernels* kn       # the BLAS/LAPACK table (kernels="scipy" / "reference")
     # SciPy's counting and stopping rules
     long nit                # iterations: NEW_X seen
     long nfev               # f, g evaluations
@@ -58,6 +61,7 @@ cdef class Solver:
     cdef object _x, _l, _u, _nbd, _g, _wa, _iwa, _isave, _dsave, _lsave
     cdef object _xk, _gk, _xe, _ge
     cdef object _flavour
+    cdef object _kernels       # "scipy" or "reference" (r.kn is its table)
     cdef bint _asked
     cdef _setup(self, x0, l, u, nbd, dict opts)
     cdef _bind(self, int n, dict opts)

@@ -22,12 +22,14 @@ from libc.string cimport memcpy
 
 from lbfgsb._status cimport DEV_DRIVER_F_BY_VALUE, TASK_LEN, settask, task_starts
 from lbfgsb cimport _setulb
+from lbfgsb._kernels cimport Kernels, kernels_for
 
 from scipy.optimize import LbfgsInvHessProduct, OptimizeResult
 
 from lbfgsb import _api, _rcomm
 from lbfgsb import _checkpoint as ckpt
 from lbfgsb._status import flavour_code, flavour_label, scipy_message
+from lbfgsb._kernels import kernels_code
 
 
 # ---------------------------------------------------------------------------
@@ -46,7 +48,7 @@ cdef int run_step(Run* r) noexcept nogil:
     cdef double fc = r.f        # the f setulb sees (and may overwrite)
     _setulb.setulb(r.n, r.m, r.x, r.l, r.u, r.nbd, &fc, r.g, r.factr, r.pgtol,
                    r.wa, r.iwa, r.task, r.iprint, r.csave, r.lsave, r.isave,
-                   r.dsave, r.maxls, r.flavour)
+                   r.dsave, r.maxls, r.flavour, r.kn)
     if not (r.flavour & DEV_DRIVER_F_BY_VALUE):
         # The Fortran restores f with x and g when a line search fails;
         # SciPy's wrapper takes f by value and loses that write, so its
@@ -134,9 +136,9 @@ cdef bint running(Run* r) noexcept nogil:
 
 def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
                     gtol=None, maxls=20, maxiter=15000, maxfun=15000,
-                    flavour="fortran", iprint=-1):
+                    flavour="fortran", kernels="scipy", iprint=-1):
     """Validated options: m, factr, pgtol, maxls, maxiter, maxfun, flavour,
-    iprint.  ``ftol`` is ``factr * eps`` (minimize's name), ``gtol`` is
+    kernels, iprint.  ``ftol`` is ``factr * eps`` (minimize's name), ``gtol`` is
     ``pgtol``, ``maxcor`` is ``m``; the defaults are minimize's."""
     if m is not None and maxcor is not None:
         raise ValueError("give m or maxcor, not both")
@@ -161,11 +163,13 @@ def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
     if not pgtol >= 0:
         raise ValueError(f"gtol (pgtol) must be non-negative, got {pgtol!r}")
     flavour = flavour_label(flavour)
+    kernels_code(kernels)
     return dict(m=m, factr=factr, pgtol=pgtol,
                 maxls=_api._check_positive_int(maxls, "maxls"),
                 maxiter=_api._check_positive_int(maxiter, "maxiter"),
                 maxfun=_api._check_positive_int(maxfun, "maxfun"),
-                flavour=flavour, iprint=-1 if iprint is None else int(iprint))
+                flavour=flavour, kernels=kernels,
+                iprint=-1 if iprint is None else int(iprint))
 
 
 def _as_x0(x0):
@@ -240,6 +244,10 @@ cdef class Solver:
         ``nfev > maxfun``, checked at each new iterate.
     flavour : str or set of str, default "fortran"
         "fortran", "scipy" or any set of deviation names (``lbfgsb.deviations()``).
+    kernels : {"scipy", "reference"}, default "scipy"
+        Which BLAS/LAPACK the algorithm's kernels call: SciPy's OpenBLAS
+        (bits may depend on the CPU) or the port's own reference-order set
+        (the same bits on every machine; see the README).
     iprint : int, default -1
         The Fortran's trace level.
 
@@ -328,6 +336,8 @@ cdef class Solver:
         self.r.dsave = &dsave[0]
         self.r.maxls = opts["maxls"]
         self.r.flavour = flavour_code(opts["flavour"])
+        self._kernels = opts["kernels"]
+        self.r.kn = kernels_for(self._kernels)
         self.r.maxiter = opts["maxiter"]
         self.r.maxfun = opts["maxfun"]
         self.r.xk = &xk[0]
@@ -475,7 +485,7 @@ cdef class Solver:
         return dict(m=self.r.m, factr=self.r.factr, pgtol=self.r.pgtol,
                     maxls=self.r.maxls, maxiter=self.r.maxiter,
                     maxfun=self.r.maxfun, flavour=self._flavour,
-                    iprint=self.r.iprint)
+                    kernels=self._kernels, iprint=self.r.iprint)
 
     def result(self):
         """The ``OptimizeResult`` of ``minimize`` for this run (fields
@@ -518,6 +528,7 @@ cdef class Solver:
             "n": r.n, "m": r.m, "factr": r.factr, "pgtol": r.pgtol,
             "maxls": r.maxls, "maxiter": r.maxiter, "maxfun": r.maxfun,
             "iprint": r.iprint, "flavour": self._flavour,
+            "kernels": self._kernels,
             "nit": r.nit, "nfev": r.nfev,
             "task": <bytes>r.task[:TASK_LEN], "csave": <bytes>r.csave[:TASK_LEN],
             "f": r.f, "fk": r.fk,
@@ -546,7 +557,7 @@ cdef class Solver:
             setattr_private(self, k, s[k])
         self._flavour = s["flavour"]
         opts = {k: s[k] for k in ("m", "factr", "pgtol", "maxls", "maxiter",
-                                  "maxfun", "flavour", "iprint")}
+                                  "maxfun", "flavour", "kernels", "iprint")}
         self._bind(s["n"], opts)
         self.r.f = s["f"]
         self.r.fk = s["fk"]

@@ -6,9 +6,8 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 - ``subsm``
 """
 
-from scipy.linalg.cython_blas cimport dcopy, dscal
-from scipy.linalg.cython_lapack cimport dtrtrs
 
+from lbfgsb._kernels cimport Kernels, kernels_for
 from lbfgsb._bmv cimport bmv
 from lbfgsb._print cimport write_subsm_entered, write_subsm_positive_dir, write_subsm_exit
 
@@ -18,7 +17,7 @@ import numpy as np
 cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
                  double* sy, double* wt, double* z, double* r, double* wa,
                  int* index, double theta, int col, int head, int nfree,
-                 bint cnstnd, int* info) noexcept nogil:
+                 bint cnstnd, int* info, const Kernels* kn) noexcept nogil:
     """Reduced gradient of the quadratic model at the Cauchy point.
 
     [BLNZ95] (5.4), step 1 of the Direct Primal Method (§5.1):
@@ -39,7 +38,7 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
             k = index[i - 1]
             r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]
         # wa(1:2col) := M wa(2m+1:2m+2col)
-        bmv(m, sy, wt, col, &wa[2 * m], wa, info)
+        bmv(m, sy, wt, col, &wa[2 * m], wa, info, kn)
         if info[0] != 0:
             info[0] = -8
             return
@@ -58,7 +57,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
                 int* nbd, double* x, double* d, double* xp, double* ws,
                 double* wy, double theta, double* xx, double* gg, int col,
                 int head, int* iword, double* wv, double* wn, int iprint,
-                int* info) noexcept nogil:
+                int* info, const Kernels* kn) noexcept nogil:
     """Subspace Newton step from the Cauchy point, projected onto the box.
 
     [BLNZ95 §5.1] (direct primal method, steps 2-6): on entry d(1:nsub) is
@@ -109,13 +108,13 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     m2 = 2 * m
     col2 = 2 * col
     # wv := U'^{-1} wv   (2col x 2col upper triangle of wn, transposed; 1 rhs)
-    dtrtrs(uplo, trans_t, diag, &col2, &nrhs, wn, &m2, wv, &col2, info)
+    kn.dtrtrs(uplo, trans_t, diag, &col2, &nrhs, wn, &m2, wv, &col2, info)
     if info[0] != 0:
         return
     for i in range(col):
         wv[i] = -wv[i]
     # wv := U^{-1} wv   (2col x 2col upper triangle of wn; 1 rhs)
-    dtrtrs(uplo, trans_n, diag, &col2, &nrhs, wn, &m2, wv, &col2, info)
+    kn.dtrtrs(uplo, trans_n, diag, &col2, &nrhs, wn, &m2, wv, &col2, info)
     if info[0] != 0:
         return
 
@@ -131,13 +130,13 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
 
     # d := (1/theta) d   (nsub)
     rtheta = one / theta
-    dscal(&nsub, &rtheta, d, &ione)
+    kn.dscal(&nsub, &rtheta, d, &ione)
 
     # Project x + d onto the box [MN11].
     iword[0] = 0
 
     # xp := x   (n)
-    dcopy(&n, x, &ione, xp, &ione)
+    kn.dcopy(&n, x, &ione, xp, &ione)
     for i in range(1, nsub + 1):
         k = ind[i - 1]
         dk = d[i - 1]
@@ -179,7 +178,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         dd_p = dd_p + (x[i] - xx[i]) * gg[i]
     if dd_p > zero:
         # x := xp   (n)
-        dcopy(&n, xp, &ione, x, &ione)
+        kn.dcopy(&n, xp, &ione, x, &ione)
         # iprint: (>= 0) ' Positive dir derivative in projection ' and
         #         ' Using the backtracking step '
         if iprint >= 0:
@@ -246,7 +245,7 @@ def _check2(a, r, c, name):
 def py_cmprlb(int n, int m, double[::1] x, double[::1] g, double[::1, :] ws,
               double[::1, :] wy, double[::1, :] sy, double[::1, :] wt,
               double[::1] z, double[::1] wa, int[::1] index, double theta,
-              int col, int head, int nfree, bint cnstnd, int info=0):
+              int col, int head, int nfree, bint cnstnd, int info=0, kernels="scipy"):
     """Test shim: returns (r, wa, info); wa (4m) is a modified copy, r has
     length n (only r(1:nfree) is written in the constrained case)."""
     if n < 1 or m < 1 or not (0 <= col <= m) or not (1 <= head <= m) or not (0 <= nfree <= n):
@@ -265,7 +264,7 @@ def py_cmprlb(int n, int m, double[::1] x, double[::1] g, double[::1, :] ws,
     cdef int cinfo = info
     cmprlb(n, m, &x[0], &g[0], &ws[0, 0], &wy[0, 0], &sy[0, 0], &wt[0, 0],
            &z[0], &rv[0], &wav[0], &index[0], theta, col, head, nfree, cnstnd,
-           &cinfo)
+           &cinfo, kernels_for(kernels))
     return r_arr, wa_arr, cinfo
 
 
@@ -273,7 +272,7 @@ def py_subsm(int n, int m, int nsub, int[::1] ind, double[::1] l,
              double[::1] u, int[::1] nbd, double[::1] x, double[::1] d,
              double[::1, :] ws, double[::1, :] wy, double theta,
              double[::1] xx, double[::1] gg, int col, int head,
-             double[::1, :] wn, int iprint=-1):
+             double[::1, :] wn, int iprint=-1, kernels="scipy"):
     """Test shim: x (Cauchy point) and d (reduced gradient, length n) are
     copied; returns (x, d, xp, iword, wv, info)."""
     if n < 1 or m < 1 or not (0 <= col <= m) or not (1 <= head <= m) or not (0 <= nsub <= n):
@@ -298,5 +297,5 @@ def py_subsm(int n, int m, int nsub, int[::1] ind, double[::1] l,
     cdef int info = 0
     subsm(n, m, nsub, &ind[0], &l[0], &u[0], &nbd[0], &xv[0], &dv[0],
           &xpv[0], &ws[0, 0], &wy[0, 0], theta, &xx[0], &gg[0], col, head,
-          &iword, &wvv[0], &wn[0, 0], iprint, &info)
+          &iword, &wvv[0], &wn[0, 0], iprint, &info, kernels_for(kernels))
     return x_arr, d_arr, xp_arr, iword, wv_arr, info

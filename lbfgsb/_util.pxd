@@ -1,3 +1,5 @@
+from lbfgsb._kernels cimport Kernels
+
 cdef void active(int n, double* l, double* u, int* nbd, double* x,
                  int* iwhere, int iprint, bint* prjctd, bint* cnstnd,
                  bint* boxed) noexcept nogil
@@ -12,7 +14,7 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
 cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
                  double* d, double* r, int* itail, int iupdat, int* col,
                  int* head, double* theta, double rr, double dr, double stp,
-                 double dtd) noexcept nogil
+                 double dtd, const Kernels* kn) noexcept nogil
 
 cdef void projgr(int n, double* l, double* u, int* nbd, double* x, double* g,
                  double* sbgnrm) noexcept nogil

@@ -8,8 +8,8 @@ Fortran's 1-based variable numbers, so that ``iwa`` compares with the Fortran
 field by field.
 """
 
+from lbfgsb._kernels cimport Kernels, kernels_for
 from libc.math cimport fabs
-from scipy.linalg.cython_blas cimport ddot, dcopy
 
 from lbfgsb._status cimport settask
 from lbfgsb._print cimport (write_active_infeasible, write_active_unconstrained,
@@ -167,7 +167,7 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
 cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
                  double* d, double* r, int* itail, int iupdat, int* col,
                  int* head, double* theta, double rr, double dr, double stp,
-                 double dtd) noexcept nogil:
+                 double dtd, const Kernels* kn) noexcept nogil:
     """Update the limited-memory matrices with the new pair (s, y).
 
     [BLNZ95] (3.1), (3.5)-(3.6) and §6 steps 6-7, after [BNS94]: stores
@@ -192,8 +192,8 @@ cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
 
     # Update matrices WS and WY.
     # ws(:, itail) := d,  wy(:, itail) := r    (n x 1 each)
-    dcopy(&n, d, &one, &ws[(itail[0] - 1) * n], &one)
-    dcopy(&n, r, &one, &wy[(itail[0] - 1) * n], &one)
+    kn.dcopy(&n, d, &one, &ws[(itail[0] - 1) * n], &one)
+    kn.dcopy(&n, r, &one, &wy[(itail[0] - 1) * n], &one)
 
     # Set theta = yy/ys.
     theta[0] = rr / dr
@@ -204,18 +204,18 @@ cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
         # move old information
         for j in range(1, col[0]):
             # ss(1:j, j) := ss(2:j+1, j+1)             (j x 1)
-            dcopy(&j, &ss[1 + j * m], &one, &ss[(j - 1) * m], &one)
+            kn.dcopy(&j, &ss[1 + j * m], &one, &ss[(j - 1) * m], &one)
             # sy(j:col-1, j) := sy(j+1:col, j+1)       ((col-j) x 1)
             len_ = col[0] - j
-            dcopy(&len_, &sy[j + j * m], &one, &sy[(j - 1) + (j - 1) * m], &one)
+            kn.dcopy(&len_, &sy[j + j * m], &one, &sy[(j - 1) + (j - 1) * m], &one)
 
     # add new information: the last row of SY and the last column of SS
     pointr = head[0]
     for j in range(1, col[0]):
         # sy(col, j) := d' wy(:, pointr)    (1 x n)(n x 1)
-        sy[(col[0] - 1) + (j - 1) * m] = ddot(&n, d, &one, &wy[(pointr - 1) * n], &one)
+        sy[(col[0] - 1) + (j - 1) * m] = kn.ddot(&n, d, &one, &wy[(pointr - 1) * n], &one)
         # ss(j, col) := ws(:, pointr)' d    (1 x n)(n x 1)
-        ss[(j - 1) + (col[0] - 1) * m] = ddot(&n, &ws[(pointr - 1) * n], &one, d, &one)
+        ss[(j - 1) + (col[0] - 1) * m] = kn.ddot(&n, &ws[(pointr - 1) * n], &one, d, &one)
         pointr = pointr % m + 1
     if stp == 1.0:
         ss[(col[0] - 1) + (col[0] - 1) * m] = dtd
@@ -309,7 +309,7 @@ def py_freev(int nfree, int[::1] index, int[::1] indx2, int[::1] iwhere,
 def py_matupd(int m, double[::1, :] ws, double[::1, :] wy, double[::1, :] sy,
               double[::1, :] ss, double[::1] d, double[::1] r, int itail,
               int iupdat, int col, int head, double rr, double dr, double stp,
-              double dtd):
+              double dtd, kernels="scipy"):
     """matupd on Fortran-ordered arrays (written in place);
     returns itail, col, head, theta."""
     cdef int n = d.shape[0]
@@ -322,7 +322,7 @@ def py_matupd(int m, double[::1, :] ws, double[::1, :] wy, double[::1, :] sy,
             or not (0 <= col <= m):
         raise ValueError("inconsistent circular-buffer state")
     matupd(n, m, &ws[0, 0], &wy[0, 0], &sy[0, 0], &ss[0, 0], &d[0], &r[0],
-           &itail, iupdat, &col, &head, &theta, rr, dr, stp, dtd)
+           &itail, iupdat, &col, &head, &theta, rr, dr, stp, dtd, kernels_for(kernels))
     return itail, col, head, theta
 
 

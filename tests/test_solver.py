@@ -240,7 +240,7 @@ def test_state_dict_round_trip_keeps_every_entry():
     for _ in range(7):
         s.tell(*p.fg(s.ask()))
     d = s.state_dict()
-    assert d["format"] == "lbfgsb.Solver" and d["format_version"] == 1
+    assert d["format"] == "lbfgsb.Solver" and d["format_version"] == 2
     assert d["lbfgsb_version"] == lbfgsb.__version__
     for t in (lbfgsb.Solver.from_state(d), pickle.loads(pickle.dumps(s))):
         e = t.state_dict()
@@ -249,7 +249,7 @@ def test_state_dict_round_trip_keeps_every_entry():
             assert_array_equal(np.asarray(e[key]), np.asarray(d[key]), err_msg=key)
         assert t.options == s.options == dict(
             m=3, factr=s.options["factr"], pgtol=1e-5, maxls=9, maxiter=40,
-            maxfun=15000, flavour="scipy", iprint=-1)
+            maxfun=15000, flavour="scipy", kernels="scipy", iprint=-1)
 
 
 def test_npz_file_round_trip_and_a_done_solver(tmp_path):
@@ -326,7 +326,7 @@ def _set(a, i, v):
 
 
 @pytest.mark.parametrize("case, d, match", [
-    ("newer format", lambda: corrupt(format_version=lambda v: 2), "version 2"),
+    ("newer format", lambda: corrupt(format_version=lambda v: 3), "version 3"),
     ("other format", lambda: corrupt(format=lambda v: "pickle"), "format"),
     ("missing entry", lambda: {k: v for k, v in mid_run_state().items() if k != "wa"},
      "missing"),
