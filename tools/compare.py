@@ -37,8 +37,8 @@ every other option works as for a reference problem.  See
 tools/example_problem.py.
 
 Exit status: 0; 1 with --check when a bitwise target (port vs fortran,
-port-scipy vs scipy) is not met or a difference is unexplained; 2 on usage
-errors.
+port-scipy vs scipy, port-reference vs fortran-system) is not met or a
+difference is unexplained; 2 on usage errors.
 """
 import os
 
@@ -119,8 +119,9 @@ def build_parser():
     p.add_argument("--no-attribute", action="store_true",
                    help="do not explain differences by replaying the port's deviations")
     p.add_argument("--check", action="store_true",
-                   help="exit 1 unless port vs fortran and port-scipy vs scipy are bitwise "
-                        "identical (skipped implementations do not count)")
+                   help="exit 1 unless port vs fortran, port-scipy vs scipy and "
+                        "port-reference vs fortran-system are bitwise identical "
+                        "(skipped implementations do not count)")
     return p
 
 

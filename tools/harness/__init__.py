@@ -9,9 +9,12 @@ Implementations (``IMPLS``)
 ``port-scipy``      the port with ``flavour="scipy"`` (SciPy's arithmetic)
 ``port-scipy-api``  the port through ``lbfgsb.scipy_setulb`` (SciPy's signature,
                     integer task codes and state layout)
+``port-reference``  the port with ``kernels="reference"`` (its own BLAS/LAPACK in
+                    netlib order); its reference is ``fortran-system``
 ``scipy``           SciPy's private ``scipy.optimize._lbfgsb.setulb`` (C, >= 1.15)
 ``fortran``         Debian's Fortran L-BFGS-B 3.0 on SciPy's OpenBLAS (shim)
-``fortran-system``  the same Fortran on the system BLAS/LAPACK
+``fortran-system``  the same Fortran on the system BLAS/LAPACK (Debian's
+                    reference libblas3 / liblapack3, no shim)
 
 Driver loop
 -----------

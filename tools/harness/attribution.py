@@ -25,13 +25,10 @@ import itertools
 from .impls import load_port, port_name
 from .lockstep import run_lockstep
 
-#: pairs whose two implementations are the same code on different BLAS/LAPACK
-#: libraries: a difference the port cannot replay, explained by construction
-SAME_CODE_OTHER_BLAS = {
-    frozenset(("fortran", "fortran-system")):
-        "the BLAS/LAPACK library (the same Fortran binary on the system's reference "
-        "BLAS/LAPACK vs SciPy's OpenBLAS)",
-}
+#: the kernels tried, in order: a second pass with the port's reference-order
+#: BLAS/LAPACK only for an implementation no replay on SciPy's reproduces
+KERNELS = ("scipy", "reference")
+KERNELS_CAUSE = "the BLAS/LAPACK kernels (SciPy's OpenBLAS vs the reference order)"
 
 
 def setulb_switches():
@@ -63,31 +60,38 @@ def _first(r):
             "task_before": None}
 
 
-def model(impl, setup, universe=None, ignore=(), perturb=None):
+def model(impl, setup, universe=None, ignore=(), perturb=None, kernels=KERNELS):
     """The smallest deviation sets under which the port replays ``impl``.
 
+    The port runs on SciPy's BLAS/LAPACK first; only if no subset replays
+    ``impl`` there, again with its reference-order kernels (``kernels``).
     Returns a dict: ``impl``; ``universe`` (names tried); ``sets`` (list of
     the smallest sets, as sorted name lists; empty when none replays it);
-    ``closest`` (the replay that stayed identical longest: ``flavour`` and its
-    first difference ``step``, ``field``, ``subroutine``, ``task_before``);
-    ``replays`` (how many subsets ran).  ``perturb``: (fg_index, fn) applied
-    to ``impl``'s evaluations, as in its own runs.
+    ``kernels`` (those of the replays in ``sets``); ``closest`` (the replay
+    that stayed identical longest: ``flavour``, ``kernels`` and its first
+    difference ``step``, ``field``, ``subroutine``, ``task_before``);
+    ``replays`` (how many ran).  ``perturb``: (fg_index, fn) applied to
+    ``impl``'s evaluations, as in its own runs.
     """
     universe = setulb_switches() if universe is None else list(universe)
-    names = {}
-    for s in subsets(universe):
-        names[port_name(s) + "#replay"] = s
-    out = run_lockstep(impl, list(names), setup, strict=True, stop_at_first_diff=True,
-                       ignore=tuple(ignore), perturb={impl: perturb} if perturb else None)
-    ok = [names[nm] for nm, r in out.items() if r["identical"]]
-    sets = []
-    if ok:
-        k = min(len(s) for s in ok)
-        sets = [sorted(s, key=universe.index) for s in ok if len(s) == k]
-    best_nm = max(out, key=lambda nm: (_first(out[nm])["step"], -len(names[nm])))
-    closest = dict(_first(out[best_nm]), flavour=sorted(names[best_nm], key=universe.index))
-    return {"impl": impl, "universe": universe, "sets": sets, "closest": closest,
-            "replays": len(names)}
+    replays, closest = 0, None
+    for kn in kernels:
+        names = {port_name(s, kn) + "#replay": s for s in subsets(universe)}
+        replays += len(names)
+        out = run_lockstep(impl, list(names), setup, strict=True, stop_at_first_diff=True,
+                           ignore=tuple(ignore), perturb={impl: perturb} if perturb else None)
+        best = max(out, key=lambda nm: (_first(out[nm])["step"], -len(names[nm])))
+        if closest is None or _first(out[best])["step"] > closest["step"]:
+            closest = dict(_first(out[best]), kernels=kn,
+                           flavour=sorted(names[best], key=universe.index))
+        ok = [names[nm] for nm, r in out.items() if r["identical"]]
+        if ok:
+            k = min(len(s) for s in ok)
+            sets = [sorted(s, key=universe.index) for s in ok if len(s) == k]
+            return {"impl": impl, "universe": universe, "sets": sets, "kernels": kn,
+                    "closest": closest, "replays": replays}
+    return {"impl": impl, "universe": universe, "sets": [], "kernels": None,
+            "closest": closest, "replays": replays}
 
 
 def explain(a, b, models, pair_first=None):
@@ -108,17 +112,16 @@ def explain(a, b, models, pair_first=None):
                 if d not in options:
                     options.append(d)
         options.sort(key=len)
+        if ma["kernels"] != mb["kernels"]:
+            options = [o + ["kernels"] for o in options]
         if options[0]:
-            return {"explained": True, "by": options[0], "alternatives": options[1:],
-                    "cause": "deviation(s) " + " + ".join(options[0]),
-                    "first": pair_first, "unreplayed": []}
+            by = [KERNELS_CAUSE if nm == "kernels" else nm for nm in options[0]]
+            return {"explained": True, "by": by, "alternatives": options[1:],
+                    "cause": " + ".join(by), "first": pair_first, "unreplayed": [],
+                    "kernels": [ma["kernels"], mb["kernels"]]}
         return {"explained": False, "by": [], "alternatives": [],
                 "cause": "both are replayed by the same port flavour, yet they differ",
                 "first": pair_first, "unreplayed": []}
-    blas = SAME_CODE_OTHER_BLAS.get(frozenset((a, b)))
-    if blas:
-        return {"explained": True, "by": [], "alternatives": [], "cause": blas,
-                "first": pair_first, "unreplayed": unreplayed}
     first = pair_first
     if first is None:
         for m in (ma, mb):

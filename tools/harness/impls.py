@@ -18,15 +18,17 @@ from .state import (STOP_FUN, STOP_ITER, _DETAIL_TEXT, _new_fstr, _set_fstr, for
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # tools/
 ROOT = os.path.dirname(HERE)
 
-IMPLS = ("port", "port-scipy", "port-scipy-api", "scipy", "fortran", "fortran-system")
-DEFAULT_IMPLS = ("port", "port-scipy", "scipy", "fortran", "fortran-system")
+IMPLS = ("port", "port-scipy", "port-scipy-api", "port-reference", "scipy", "fortran",
+         "fortran-system")
+DEFAULT_IMPLS = ("port", "port-scipy", "port-reference", "scipy", "fortran", "fortran-system")
 DEFAULT_REF = "fortran"
 #: each implementation's natural reference (``None``: use the run's --ref)
 PRIMARY_REF = {"port": None, "port-scipy": "scipy", "port-scipy-api": "scipy",
-               "scipy": None, "fortran": None, "fortran-system": None}
+               "port-reference": "fortran-system", "scipy": None, "fortran": None,
+               "fortran-system": None}
 #: (a, b) pairs whose free runs and lock steps must be bitwise identical
 BITWISE_TARGETS = (("port", "fortran"), ("port-scipy", "scipy"),
-                   ("port-scipy-api", "scipy"))
+                   ("port-scipy-api", "scipy"), ("port-reference", "fortran-system"))
 
 
 class Unavailable(Exception):
@@ -120,6 +122,9 @@ def blas_description(name):
                                         ["scipy_ddot_", "scipy_dpotrf_", "scipy_dtrtrs_"])
             libs = sorted({str(v["library"]) for v in got.values() if v["library"]})
             return "scipy-openblas (direct): %s" % ", ".join(libs)
+        if (name.startswith("port:") or name in ("port", "port-scipy", "port-reference")) \
+                and port_spec(name)[1] == "reference":
+            return "the port's own reference-order kernels (lbfgsb._kernels)"
         if name.startswith("port"):
             tg = fortran.cython_blas_targets()
             libs = sorted({str(v[2]) for v in tg.values() if v[2]})
@@ -282,14 +287,14 @@ def _factory(name):
                      self.factr, self.pgtol, self.wa, self.iwa, self.task, -1,
                      self.csave, self.lsave, self.isave, self.dsave)
         return lambda: FortranLayoutImpl(name, fortran_call, (1,))
-    if name in ("port", "port-scipy") or name.startswith("port:"):
+    if name in ("port", "port-scipy", "port-reference") or name.startswith("port:"):
         lb = load_port()
-        flavour = port_flavour(name)
+        flavour, kernels = port_spec(name)
 
-        def port_call(self, fn=lb.setulb, flavour=flavour):
+        def port_call(self, fn=lb.setulb, flavour=flavour, kernels=kernels):
             fn(self.m, self.x, self.l, self.u, self.nbd, self.fbuf, self.g, self.factr,
                self.pgtol, self.wa, self.iwa, self.task, -1, self.csave, self.lsave,
-               self.isave, self.dsave, self.maxls, flavour=flavour)
+               self.isave, self.dsave, self.maxls, flavour=flavour, kernels=kernels)
         return lambda: FortranLayoutImpl(name, port_call, ())
     if name == "port-scipy-api":
         lb = load_port()
@@ -310,24 +315,31 @@ def _factory(name):
                      % (name, ", ".join(IMPLS)))
 
 
-def port_flavour(name):
-    """The flavour of a port implementation's name: ``port`` (fortran),
-    ``port-scipy`` (scipy), ``port:FLAVOUR`` (a flavour name or deviation
-    names joined by '+', e.g. ``port:lnsrlb_dnrm2+formk_dtrtrs_blocked``)."""
-    if name == "port":
-        return "fortran"
-    if name == "port-scipy":
-        return "scipy"
+def port_spec(name):
+    """(flavour label, kernels) of a port implementation's name: ``port``
+    (fortran), ``port-scipy`` (scipy), ``port-reference`` (fortran, the
+    port's reference-order kernels), ``port:FLAVOUR`` (a flavour name or
+    deviation names joined by '+', e.g. ``port:lnsrlb_dnrm2+formk_dtrtrs_blocked``),
+    optionally ``@reference`` for the reference kernels; a ``#tag`` is ignored."""
+    from lbfgsb._status import flavour_label
+    fixed = {"port": ("fortran", "scipy"), "port-scipy": ("scipy", "scipy"),
+             "port-reference": ("fortran", "reference")}
+    if name in fixed:
+        return fixed[name]
     if name.startswith("port:"):
-        from lbfgsb._status import flavour_label
-        return flavour_label(name[5:].split("#")[0])   # '#...': a replay's tag
+        spec = name[5:].split("#")[0]
+        flavour, _, kernels = spec.partition("@")
+        kernels = kernels or "scipy"
+        if kernels not in ("scipy", "reference"):
+            raise ValueError("%r: kernels after '@' must be scipy or reference" % name)
+        return flavour_label(flavour), kernels
     raise ValueError("%r is not a port implementation" % name)
 
 
-def port_name(flavour):
+def port_name(flavour, kernels="scipy"):
     """The implementation name of the port under ``flavour`` (a set or text)."""
     from lbfgsb._status import flavour_label
-    return "port:" + flavour_label(flavour)
+    return "port:" + flavour_label(flavour) + ("" if kernels == "scipy" else "@" + kernels)
 
 
 def check_impl_name(name):
@@ -339,7 +351,7 @@ def check_impl_name(name):
             load_port()
         except Unavailable:
             return                          # reported as unavailable later
-        port_flavour(name)                  # ValueError naming the deviations
+        port_spec(name)                     # ValueError naming the deviations
         return
     raise ValueError("unknown implementation %r (choose from %s, or port:FLAVOUR with "
                      "FLAVOUR a flavour or deviation names joined by '+')"
