@@ -150,7 +150,7 @@ def test_compare_runs_the_users_own_problem_from_a_module_on_the_path(tmp_path, 
     ("no_such_module_xyz:f", "cannot import"), ("example_problem:nope", "no function"),
 ])
 def test_a_bad_user_problem_is_a_usage_error(spec, msg):
-    env = dict(os.environ, PYTHONPATH=TOOLS)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([TOOLS, os.environ.get("PYTHONPATH", "")]))
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare.py"), "--problem", spec,
                         "--impl", "port", "--ref", "port"],
                        capture_output=True, text=True, env=env, timeout=120)

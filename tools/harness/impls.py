@@ -321,12 +321,12 @@ def port_spec(name):
     port's reference-order kernels), ``port:FLAVOUR`` (a flavour name or
     deviation names joined by '+', e.g. ``port:lnsrlb_dnrm2+formk_dtrtrs_blocked``),
     optionally ``@reference`` for the reference kernels; a ``#tag`` is ignored."""
-    from lbfgsb._status import flavour_label
     fixed = {"port": ("fortran", "scipy"), "port-scipy": ("scipy", "scipy"),
              "port-reference": ("fortran", "reference")}
     if name in fixed:
         return fixed[name]
     if name.startswith("port:"):
+        from lbfgsb._status import flavour_label
         spec = name[5:].split("#")[0]
         flavour, _, kernels = spec.partition("@")
         kernels = kernels or "scipy"
