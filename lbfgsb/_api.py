@@ -1,21 +1,39 @@
 """SciPy-compatible front ends: ``fmin_l_bfgs_b`` and ``minimize``.
 
 Argument handling and results only; the numerics are in the compiled modules.
-The behaviour follows SciPy's ``scipy.optimize._lbfgsb_py`` (SciPy >= 1.15):
-same arguments and defaults, same bound conversion, the same counting of
-iterations and evaluations, the same stopping rules and messages, the same
-``OptimizeResult`` fields, so that results can be compared one to one.
+SciPy's behaviour is the specification: ``fmin_l_bfgs_b``, ``minimize`` and
+``_minimize_lbfgsb`` follow SciPy 1.17's ``scipy.optimize._lbfgsb_py`` and the
+L-BFGS-B path of ``scipy.optimize._minimize.minimize`` step by step (same
+argument conversions, in the same order, so the same values are accepted and
+the same exceptions and warnings raised; the same fixed-variable handling, the
+same counting, stopping rules, messages and ``OptimizeResult`` fields), and
+use SciPy's own helpers where SciPy does (``ScalarFunction`` for finite
+differences, ``MemoizeJac``, ``_wrap_callback``, the bound conversions).  The
+departures are listed in the README ("Departures from SciPy's interface").
 """
 
+import numbers
+import operator
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult, OptimizeWarning
+from scipy._lib._util import _call_callback_maybe_halt, wrapped_inspect_signature
+from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
+from scipy.optimize import _minimize as _sm
+from scipy.optimize._constraints import old_bound_to_new
+from scipy.optimize._differentiable_functions import FD_METHODS
+from scipy.optimize._optimize import (MemoizeJac, _check_unknown_options,
+                                      _prepare_scalar_function, _wrap_callback)
+
+try:                                    # SciPy's "argument not given" marker
+    from scipy._lib.deprecation import _NoValue
+except ImportError:                     # pragma: no cover
+    _NoValue = object()
 
 from lbfgsb import _driver, _rcomm
-from lbfgsb._status import flavour_code, scipy_message
 from lbfgsb._kernels import kernels_code
+from lbfgsb._status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
@@ -78,34 +96,6 @@ def _bounds_to_lbfgsb(bounds, n):
     return low_bnd, upper_bnd, nbd
 
 
-def _callback_halt(callback):
-    """Wrap a user callback into ``f(x, fun) -> bool`` (True: stop).
-
-    Accepts SciPy's two conventions: ``callback(intermediate_result)`` (the
-    parameter must be named so) and ``callback(xk)``; raising
-    ``StopIteration`` stops the run, as in SciPy.
-    """
-    if callback is None:
-        return None
-    import inspect
-    try:
-        sig = inspect.signature(callback)
-        new_style = set(sig.parameters) == {"intermediate_result"}
-    except (TypeError, ValueError):
-        new_style = False
-
-    def halt(x, f):
-        try:
-            if new_style:
-                callback(intermediate_result=OptimizeResult(x=x, fun=f))
-            else:
-                callback(x)
-        except StopIteration:
-            return True
-        return False
-    return halt
-
-
 def _check_positive_int(value, name):
     try:
         v = int(value)
@@ -118,88 +108,157 @@ def _check_positive_int(value, name):
     return v
 
 
-def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
-                     ftol=2.2204460492503131e-09, gtol=1e-5, eps=1e-8,
-                     maxfun=15000, maxiter=15000, iprint=-1, callback=None,
-                     maxls=20, finite_diff_rel_step=None, flavour="fortran",
-                     kernels="scipy", disp=None, workers=None, **unknown_options):
-    if unknown_options:
-        # SciPy's _check_unknown_options: the same text and warning class
-        warnings.warn("Unknown solver options: " + ", ".join(str(k) for k in unknown_options),
-                      OptimizeWarning, stacklevel=4)
+
+_DEPRECATED = ("scipy.optimize: The `disp` and `iprint` options of the L-BFGS-B "
+               "solver are deprecated and will be removed in SciPy 1.18.0.")
+
+
+def _refuse_infeasible(lb, ub):
+    """The port's one refusal of bounds SciPy takes: a lower bound of +inf or
+    an upper bound of -inf (SciPy then raises a KeyError, ignores the bound,
+    or reports x = +-inf as a success)."""
+    if (np.asarray(lb) == np.inf).any() or (np.asarray(ub) == -np.inf).any():
+        raise ValueError("a lower bound of +inf or an upper bound of -inf "
+                         "leaves no feasible point")
+
+
+def _c_int(value):
+    """``value`` as the C ``int`` SciPy's ``setulb`` wrapper parses (same
+    TypeError / OverflowError)."""
+    v = operator.index(value)
+    if v > 2**31 - 1:
+        raise OverflowError("signed integer is greater than maximum")
+    if v < -2**31:
+        raise OverflowError("signed integer is less than minimum")
+    return v
+
+
+def _threshold(value, strict):
+    """A C threshold equivalent to SciPy's test ``count >= value`` (``strict``
+    False: maxiter) or ``count > value`` (True: maxfun) on a count >= 1, or
+    None when ``value`` is not a plain real number (then the comparison is
+    made in Python, as SciPy makes it)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (numbers.Real, np.integer, np.floating)):
+        return None
+    v = float(value) if not isinstance(value, (int, np.integer)) else int(value)
+    if v != v or v == np.inf:
+        return _driver.NEVER
+    if v == -np.inf:
+        return 0
+    # count >= v  <=>  count >= ceil(v);  count > v  <=>  count > floor(v)
+    t = int(np.floor(v)) if strict else int(np.ceil(v))
+    return max(0, min(t, _driver.NEVER))
+
+
+def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
+                     disp=_NoValue, maxcor=10, ftol=2.2204460492503131e-09,
+                     gtol=1e-5, eps=1e-8, maxfun=15000, maxiter=15000,
+                     iprint=_NoValue, callback=None, maxls=20,
+                     finite_diff_rel_step=None, workers=None,
+                     flavour="fortran", kernels="scipy", trace=-1, **unknown_options):
+    """SciPy's ``_minimize_lbfgsb``, step by step, on the port's compiled loop.
+
+    Same signature as SciPy's (plus ``flavour``, ``kernels`` and ``trace``), so that
+    ``scipy.optimize.minimize`` can dispatch to it: ``callback`` is expected
+    wrapped by ``_wrap_callback`` as ``minimize`` and ``fmin_l_bfgs_b`` do.
+    """
+    _check_unknown_options(unknown_options)
     flavour_bits = flavour_code(flavour)
     kernels_code(kernels)
-    m = _check_positive_int(maxcor, "maxcor (m)")
-    maxls = _check_positive_int(maxls, "maxls")
-    maxiter = _check_positive_int(maxiter, "maxiter")
-    maxfun = _check_positive_int(maxfun, "maxfun")
-    ftol = float(ftol)
-    gtol = float(gtol)
-    if not ftol >= 0:
-        raise ValueError(f"ftol (factr) must be non-negative, got {ftol!r}")
-    if not gtol >= 0:
-        raise ValueError(f"gtol (pgtol) must be non-negative, got {gtol!r}")
-    if iprint is None:
-        iprint = -1
-    iprint = int(iprint)
-    if not isinstance(args, tuple):
-        args = (args,)
-    factr = ftol / _EPS
+    m = maxcor
     pgtol = gtol
+    factr = ftol / np.finfo(float).eps
 
-    x0 = np.asarray(x0)
-    if x0.dtype.kind == 'c':
-        raise ValueError("x0 must be real")
-    x0 = x0.astype(np.float64).ravel()
+    x0 = np.asarray(x0).ravel()
     n, = x0.shape
-    if n == 0:
-        raise ValueError("x0 must have at least one element")
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("x0 must be finite (it has NaN or inf entries)")
+    for given in (disp, iprint):
+        if given is not _NoValue:
+            warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=3)
 
-    bnds = _old_bounds_to_arrays(bounds, n)
-    if bnds is not None:
-        lb, ub = bnds
-        _check_bound_arrays(lb, ub)
-        # the initial point must lie within the bounds (SciPy does the same)
-        x0 = np.clip(x0, lb, ub)
-
-    l, u, nbd = _bounds_to_lbfgsb(bnds, n)
-
-    # how f and g are obtained
-    nfev_counter = None
-    if callable(jac):
-        mode = 1
-    elif jac is True or (not callable(jac) and bool(jac) and jac not in
-                         ('2-point', '3-point', 'cs')):
-        mode = 0
+    if bounds is None:
+        pass
+    elif len(bounds) != n:
+        raise ValueError('length of x0 != length of bounds')
     else:
-        # finite differences: SciPy's own ScalarFunction, for the same steps
-        # and the same evaluation count
-        from scipy.optimize._optimize import _prepare_scalar_function
-        fd_bounds = None if bnds is None else (bnds[0], bnds[1])
-        kw = dict(jac=jac, args=args, epsilon=eps, bounds=fd_bounds,
-                  finite_diff_rel_step=finite_diff_rel_step)
-        if workers is not None:
-            kw["workers"] = workers
-        sf = _prepare_scalar_function(fun, x0, **kw)
-        fun = sf.fun_and_grad
-        nfev_counter = lambda: sf.nfev  # noqa: E731
-        mode = 2
-        args = ()
+        bounds = np.array(old_bound_to_new(bounds))
+        if (bounds[0] > bounds[1]).any():
+            raise ValueError(
+                "LBFGSB - one of the lower bounds is greater than an upper bound.")
+        _refuse_infeasible(bounds[0], bounds[1])
+        # the initial point must lie within the bounds (ScalarFunction and
+        # the finite differences need it)
+        x0 = np.clip(x0, bounds[0], bounds[1])
 
-    lwa, liwa, lisave, ldsave, llsave = _rcomm.workspace_sizes(n, m)
-    x = np.array(x0, dtype=np.float64)
-    wa = np.zeros(lwa, np.float64)
-    iwa = np.zeros(liwa, np.int32)
-    isave = np.zeros(lisave, np.int32)
-    dsave = np.zeros(ldsave, np.float64)
-    lsave = np.zeros(llsave, np.int32)
+    # How f and g are obtained.  The compiled loop calls the user's functions
+    # itself when SciPy's ScalarFunction would hand them float64 points and
+    # call them as they are; otherwise (finite differences, an x0 of another
+    # floating type, n = 0) the ScalarFunction is SciPy's own.
+    if n > 0 and callable(jac) and (x0.dtype == np.float64 or x0.dtype.kind in "biu"):
+        if not isinstance(args, tuple):
+            try:
+                args = tuple(args)
+            except TypeError:       # what fun(x, *args) raises
+                raise TypeError("Value after * must be an iterable, not "
+                                f"{type(args).__name__}") from None
+        if isinstance(fun, MemoizeJac) and jac == fun.derivative:
+            obj = _driver.Objective(0, fun.fun, None, args, n)
+        else:
+            obj = _driver.Objective(1, fun, jac, args, n)
+        x = np.array(x0, dtype=np.float64)
+        obj.initial(x)          # ScalarFunction evaluates f and g at x0
+    else:
+        sf = _prepare_scalar_function(fun, x0, jac=jac, args=args, epsilon=eps,
+                                      bounds=bounds,
+                                      finite_diff_rel_step=finite_diff_rel_step,
+                                      workers=workers)
+        obj = _driver.Objective(2, sf.fun_and_grad, sf, (), n)
+        x = None
+
+    low_bnd, upper_bnd, nbd = _bounds_to_lbfgsb(
+        None if bounds is None else (bounds[0], bounds[1]), n)
+
+    if not maxls > 0:
+        raise ValueError('maxls must be positive.')
+
+    if x is None:
+        x = np.array(x0, dtype=np.float64)
+    # SciPy's allocations (the port's layout is the same); a workspace a
+    # 32-bit Fortran integer cannot index is refused
+    if isinstance(m, (int, np.integer)) and m > 0:
+        _rcomm.workspace_sizes(n, m)
+    wa = np.zeros(2*m*n + 5*n + 11*m*m + 8*m, np.float64)
+    iwa = np.zeros(3*n, dtype=np.int32)
+    isave = np.zeros(44, dtype=np.int32)
+    dsave = np.zeros(29, dtype=np.float64)
+    lsave = np.zeros(4, dtype=np.int32)
+
+    # the conversions of SciPy's setulb wrapper, in its argument order
+    m_c = _c_int(m)
+    factr_c = _driver.as_double(factr)
+    pgtol_c = _driver.as_double(pgtol)
+    maxls_c = _c_int(maxls)
+
+    tmaxiter = _threshold(maxiter, strict=False)
+    tmaxfun = _threshold(maxfun, strict=True)
+    limits = None
+    if tmaxiter is None or tmaxfun is None:
+        def limits(nit, nfev):
+            if nit >= maxiter:
+                return 1
+            elif nfev > maxfun:
+                return 2
+            return 0
+
+    halt = None
+    if callback is not None:
+        def halt(x, f):
+            return _call_callback_maybe_halt(callback, OptimizeResult(x=x, fun=f))
 
     f, g, nfev, njev, nit, task = _driver.drive(
-        mode, fun, jac, tuple(args), x, l, u, nbd, m, factr, pgtol,
-        maxiter, maxfun, maxls, iprint, _callback_halt(callback),
-        nfev_counter, flavour_bits, kernels, wa, iwa, isave, dsave, lsave)
+        obj, x, low_bnd, upper_bnd, nbd, m_c, factr_c, pgtol_c,
+        tmaxiter or 0, tmaxfun or 0, limits, maxls_c, _c_int(trace), halt,
+        flavour_bits, kernels, wa, iwa, isave, dsave, lsave)
 
     if task.startswith("CONV"):
         warnflag = 0
@@ -209,10 +268,10 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
         warnflag = 2
 
     # S and Y as SciPy reads them from wa (its first n_corrs rows)
-    s = wa[0: m * n].reshape(m, n)
-    y = wa[m * n: 2 * m * n].reshape(m, n)
+    s = wa[0: m*n].reshape(m, n)
+    y = wa[m*n: 2*m*n].reshape(m, n)
     n_bfgs_updates = isave[30]          # isave(31): updates since the last restart
-    n_corrs = min(n_bfgs_updates, m)
+    n_corrs = min(n_bfgs_updates, maxcor)
     hess_inv = LbfgsInvHessProduct(s[:n_corrs], y[:n_corrs])
 
     return OptimizeResult(fun=f, jac=g, nfev=nfev, njev=njev, nit=nit,
@@ -221,58 +280,9 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None, maxcor=10,
                           task=task)
 
 
-def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
-    """Minimize a function with bounds by L-BFGS-B (the port).
-
-    The interface of ``scipy.optimize.minimize(method='L-BFGS-B')``; also
-    usable as a custom method: ``scipy.optimize.minimize(fun, x0,
-    method=lbfgsb.minimize, ...)``.
-
-    Parameters
-    ----------
-    fun : callable
-        ``fun(x, *args) -> float``, or ``-> (float, ndarray)`` with
-        ``jac=True``.
-    x0 : array_like, shape (n,)
-        Initial guess (clipped to the bounds).
-    args : tuple, optional
-        Extra arguments of ``fun`` and ``jac``.
-    jac : callable, bool, {'2-point', '3-point', 'cs'} or None, optional
-        The gradient: a callable ``jac(x, *args)``, True when ``fun`` returns
-        it, or a finite-difference scheme (None: '2-point' with ``eps``).
-    bounds : scipy.optimize.Bounds or sequence of (min, max) pairs, optional
-        None or +-inf for no bound.
-    callback : callable, optional
-        ``callback(intermediate_result)`` (an ``OptimizeResult`` with ``x``,
-        ``fun``) or ``callback(xk)``, after each iteration; raise
-        ``StopIteration`` to stop.
-    **options
-        maxcor : int (10), ftol : float (2.22e-9), gtol : float (1e-5),
-        eps : float (1e-8), maxfun : int (15000), maxiter : int (15000),
-        iprint : int (-1; the Fortran's trace levels 0, 1, 99, 100, 101),
-        maxls : int (20), finite_diff_rel_step, flavour : 'fortran' (default),
-        'scipy' or a set of deviation names (``lbfgsb.deviations()``).
-        kernels : {'scipy', 'reference'} (the BLAS/LAPACK of the algorithm:
-        SciPy's, or the port's own for the same bits on every machine).
-        They may also be given as one dict, ``options={...}``, as to
-        ``scipy.optimize.minimize``; an option given both ways is a TypeError.
-        The other keywords of ``scipy.optimize.minimize`` are accepted, so
-        that a call to it with ``method='L-BFGS-B'`` runs unchanged:
-        ``method`` (None, 'L-BFGS-B' in any case, or this function; anything
-        else is a ValueError), ``tol`` (sets ``ftol`` and ``gtol`` as in
-        SciPy), ``hess`` and ``hessp`` (ignored with SciPy's RuntimeWarning
-        when not None) and ``constraints`` (a ValueError when not empty).
-
-    Returns
-    -------
-    res : scipy.optimize.OptimizeResult
-        ``x, fun, jac, nit, nfev, njev, status, message, success, hess_inv``
-        (an ``LbfgsInvHessProduct``), and ``task``, the Fortran's final task
-        string.
-    """
-    # scipy.optimize.minimize's own keywords: a call written for it (with
-    # method='L-BFGS-B' and options={...}) runs unchanged, and so does the
-    # call it makes to a custom method (hess, hessp, constraints, **options).
+def _options(options):
+    """Merge ``options={...}`` (scipy.optimize.minimize's form) into the
+    keyword options; an option given both ways is a TypeError."""
     grouped = options.pop("options", None)
     if grouped is not None:
         if not isinstance(grouped, Mapping):
@@ -283,33 +293,170 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
             raise TypeError("solver option(s) given both as keywords and in options: "
                             + ", ".join(twice))
         options.update(grouped)
+    return options
+
+
+def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
+    """Minimize a function with bounds by L-BFGS-B (the port).
+
+    ``scipy.optimize.minimize(method='L-BFGS-B')``, call for call: the same
+    arguments are accepted, with the same results, statuses, messages,
+    warnings and exceptions (the exceptions to this are listed in the README,
+    "Departures from SciPy's interface").  Also usable as a custom method:
+    ``scipy.optimize.minimize(fun, x0, method=lbfgsb.minimize, ...)``.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, or ``-> (float, ndarray)`` with
+        ``jac=True``.
+    x0 : array_like, shape (n,)
+        Initial guess (clipped to the bounds).
+    args : tuple, optional
+        Extra arguments of ``fun`` and ``jac`` (anything else is one argument).
+    jac : callable, bool, {'2-point', '3-point', 'cs'} or None, optional
+        The gradient: a callable ``jac(x, *args)``, True when ``fun`` returns
+        it, or a finite-difference scheme (None, False or anything else:
+        '2-point' with the absolute step ``eps``).
+    bounds : scipy.optimize.Bounds or sequence of (min, max) pairs, optional
+        None or +-inf for no bound; one pair applies to every variable.
+        Variables with equal bounds are fixed: with finite differences they
+        are removed from the problem (their ``jac`` entries are NaN and
+        ``hess_inv`` is None); when all are fixed the result is f at the
+        bounds, "All independent variables were fixed by bounds.".
+    callback : callable, optional
+        ``callback(intermediate_result)`` (an ``OptimizeResult`` with ``x``,
+        ``fun``) or ``callback(xk)``, after each iteration; raising
+        ``StopIteration`` stops the run with status 99.
+    **options
+        maxcor : int (10), ftol : float (2.22e-9), gtol : float (1e-5),
+        eps : float or array (1e-8), maxfun : int (15000), maxiter : int
+        (15000), maxls : int (20), finite_diff_rel_step, workers, disp and
+        iprint (deprecated in SciPy: a DeprecationWarning, no effect), and the
+        port's own: flavour : 'fortran', 'scipy' or a set of deviation names
+        (``lbfgsb.deviations()``), kernels : {'scipy',
+        'reference'} (the BLAS/LAPACK of the algorithm: SciPy's, or the port's
+        own for the same bits on every machine), trace : int (-1; the
+        Fortran's ``iprint`` trace levels 0, 1, 99, 100, 101 on stdout).
+        They may also be given as one dict, ``options={...}``, as to
+        ``scipy.optimize.minimize``; an option given both ways is a TypeError.
+        ``scipy.optimize.minimize``'s other keywords are accepted: ``method``
+        (None, 'L-BFGS-B' in any case, or this function; anything else is a
+        ValueError), ``tol`` (sets ``ftol`` and ``gtol``), ``hess``, ``hessp``
+        and ``constraints`` (ignored with SciPy's RuntimeWarning).
+
+    Returns
+    -------
+    res : scipy.optimize.OptimizeResult
+        ``x, fun, jac, nit, nfev, njev, status, message, success, hess_inv``
+        (an ``LbfgsInvHessProduct``) and ``task``, the Fortran's final task
+        string; ``fun`` is the objective's own value (its type kept).
+    """
+    options = _options(options)
     method = options.pop("method", None)
     if not (method is None or method is minimize
             or (isinstance(method, str) and method.lower() == "l-bfgs-b")):
         raise ValueError(f"lbfgsb.minimize runs L-BFGS-B only, got method={method!r}")
-    for name, what in (("hess", "Hessian information (hess)"),
-                       ("hessp", "Hessian-vector product information (hessp)")):
-        if options.pop(name, None) is not None:
-            warnings.warn(f"Method L-BFGS-B does not use {what}.", RuntimeWarning,
-                          stacklevel=2)
+    method = method if isinstance(method, str) else "L-BFGS-B"
+    meth = "l-bfgs-b"
+    hess = options.pop("hess", None)
+    hessp = options.pop("hessp", None)
     constraints = options.pop("constraints", ())
-    if constraints:
-        raise ValueError("L-BFGS-B handles bounds only, not constraints")
     tol = options.pop("tol", None)
+
+    # scipy.optimize.minimize, its L-BFGS-B path
+    x0 = np.atleast_1d(np.asarray(x0))
+    if x0.ndim != 1:
+        raise ValueError("'x0' must only have one dimension.")
+    if x0.dtype.kind in np.typecodes["AllInteger"]:
+        x0 = np.asarray(x0, dtype=float)
+    if not isinstance(args, tuple):
+        args = (args,)
+    if hess is not None:
+        warnings.warn(f'Method {method} does not use Hessian information (hess).',
+                      RuntimeWarning, stacklevel=2)
+    if hessp is not None:
+        warnings.warn(f'Method {method} does not use Hessian-vector product'
+                      ' information (hessp).', RuntimeWarning, stacklevel=2)
+    if np.any(constraints):
+        warnings.warn(f'Method {method} cannot handle constraints.',
+                      RuntimeWarning, stacklevel=2)
+    if options.get('return_all', False):
+        warnings.warn(f'Method {method} does not support the return_all option.',
+                      RuntimeWarning, stacklevel=2)
+
+    if callable(jac):
+        pass
+    elif jac is True:
+        fun = MemoizeJac(fun)               # fun returns f and g
+        jac = fun.derivative
+    elif jac in FD_METHODS:
+        pass
+    else:
+        jac = None                          # forward differences, absolute step
+
     if tol is not None:
-        options.setdefault("ftol", tol)
-        options.setdefault("gtol", tol)
-    return _minimize_lbfgsb(fun, x0, args=args, jac=jac, bounds=bounds,
-                            callback=callback, **options)
+        options.setdefault('ftol', tol)
+        options.setdefault('gtol', tol)
+
+    constraints = _sm.standardize_constraints(constraints, x0, meth)
+
+    remove_vars = False
+    if bounds is not None:
+        bounds = _sm.standardize_bounds(bounds, x0, 'new')
+        bounds = _sm._validate_bounds(bounds, x0, meth)
+        _refuse_infeasible(bounds.lb, bounds.ub)
+        # finite differences cannot step a variable fixed by its bounds:
+        # SciPy removes fixed variables from the problem
+        i_fixed = (bounds.lb == bounds.ub)
+        if np.all(i_fixed):
+            return _sm._optimize_result_for_equal_bounds(
+                fun, bounds, meth, args=args, constraints=constraints)
+        fd_needed = not callable(jac)
+        for con in constraints:
+            if not callable(con.get('jac', None)):
+                fd_needed = True
+        remove_vars = i_fixed.any() and fd_needed
+        if remove_vars:
+            x_fixed = bounds.lb[i_fixed]
+            x0 = x0[~i_fixed]
+            bounds = _sm._remove_from_bounds(bounds, i_fixed)
+            fun = _sm._Remove_From_Func(fun, i_fixed, x_fixed)
+            if callable(callback):
+                sig = wrapped_inspect_signature(callback)
+                if set(sig.parameters) == {'intermediate_result'}:
+                    callback = _sm._Patch_Callback_Equal_Variables(
+                        callback, i_fixed, x_fixed)
+                else:
+                    callback = _sm._Remove_From_Func(callback, i_fixed, x_fixed)
+            if callable(jac):
+                jac = _sm._Remove_From_Func(jac, i_fixed, x_fixed, remove=1)
+        bounds = _sm.standardize_bounds(bounds, x0, meth)
+
+    callback = _wrap_callback(callback, meth)
+    res = _minimize_lbfgsb(fun, x0, args, jac, bounds, callback=callback, **options)
+
+    if remove_vars:
+        res.x = _sm._add_to_array(res.x, i_fixed, x_fixed)
+        res.jac = _sm._add_to_array(res.jac, i_fixed, np.nan)
+        if "hess_inv" in res:
+            res.hess_inv = None             # unknown
+    if getattr(callback, 'stop_iteration', False):
+        res.success = False
+        res.status = 99
+        res.message = "`callback` raised `StopIteration`."
+    return res
 
 
 def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
-                  m=10, factr=1e7, pgtol=1e-5, epsilon=1e-8, iprint=-1,
-                  maxfun=15000, maxiter=15000, disp=None, callback=None,
-                  maxls=20, *, flavour="fortran", kernels="scipy"):
+                  m=10, factr=1e7, pgtol=1e-5, epsilon=1e-8, iprint=_NoValue,
+                  maxfun=15000, maxiter=15000, disp=_NoValue, callback=None,
+                  maxls=20, *, flavour="fortran", kernels="scipy", trace=-1):
     """Minimize a function func using the L-BFGS-B algorithm (the port).
 
-    The interface of ``scipy.optimize.fmin_l_bfgs_b``.
+    ``scipy.optimize.fmin_l_bfgs_b``, call for call (see ``minimize``).
+    Unlike ``minimize`` (as in SciPy), fixed variables are not removed and a
+    single (min, max) pair is not broadcast.
 
     Parameters
     ----------
@@ -317,7 +464,7 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         Function to minimize; returns ``(f, g)`` when ``fprime`` is None and
         ``approx_grad`` is false.
     x0 : ndarray
-        Initial guess.
+        Initial guess (flattened).
     fprime : callable fprime(x, *args), optional
         The gradient of ``func``.
     args : sequence, optional
@@ -334,15 +481,14 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         Stop when max{|proj g_i|} <= pgtol (1e-5).
     epsilon : float, optional
         Step of the finite differences with ``approx_grad``.
-    iprint : int, optional
-        The Fortran's trace level (-1: silent).  Unlike SciPy >= 1.15, where it
-        is deprecated and has no effect, the port prints the trace.
+    iprint, disp : int, optional
+        Deprecated in SciPy: a DeprecationWarning, no effect (the trace is
+        ``trace``).
     maxfun, maxiter : int, optional
         Limits on function evaluations and iterations (15000).
-    disp : int, optional
-        If given, overrides ``iprint`` (as in SciPy <= 1.14).
     callback : callable, optional
-        ``callback(xk)`` after each iteration.
+        ``callback(xk)`` (or ``callback(intermediate_result)``) after each
+        iteration; ``StopIteration`` stops the run (warnflag 2).
     maxls : int, optional
         Maximum number of line-search steps per iteration (20).
     flavour : str or set of str, keyword-only
@@ -350,15 +496,17 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         'fortran' (default), 'scipy', or any set of deviation names
         (``lbfgsb.deviations()``).
     kernels : {'scipy', 'reference'}, keyword-only
-        The BLAS/LAPACK of the algorithm: SciPy's OpenBLAS, or the port's own
-        in reference order (the same bits on every machine).
+        The BLAS/LAPACK of the algorithm: SciPy's, or the port's own
+        (netlib's order, the same bits on every machine).
+    trace : int, keyword-only
+        The Fortran's ``iprint`` trace level on stdout (-1: none).
 
     Returns
     -------
     x : ndarray
         Estimated position of the minimum.
     f : float
-        Value of ``func`` at the minimum.
+        Value of ``func`` at the minimum (the type ``func`` returns).
     d : dict
         ``warnflag`` (0 converged, 1 too many evaluations or iterations, 2
         other, see ``task``), ``grad``, ``funcalls``, ``nit``, ``task``.
@@ -367,19 +515,19 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         fun = func
         jac = None
     elif fprime is None:
-        fun = func
-        jac = True
+        fun = MemoizeJac(func)
+        jac = fun.derivative
     else:
         fun = func
         jac = fprime
-    if disp is not None:
-        iprint = -1 if disp == 0 else disp
 
+    callback = _wrap_callback(callback)
     res = _minimize_lbfgsb(fun, x0, args=args, jac=jac, bounds=bounds,
-                           maxcor=m, ftol=factr * _EPS, gtol=pgtol, eps=epsilon,
-                           maxfun=maxfun, maxiter=maxiter, iprint=iprint,
-                           callback=callback,
-                           maxls=maxls, flavour=flavour, kernels=kernels)
+                           disp=disp, iprint=iprint, maxcor=m,
+                           ftol=factr * np.finfo(float).eps, gtol=pgtol,
+                           eps=epsilon, maxfun=maxfun, maxiter=maxiter,
+                           callback=callback, maxls=maxls, flavour=flavour,
+                           kernels=kernels, trace=trace)
     d = {'grad': res['jac'],
          'task': res['message'],
          'funcalls': res['nfev'],

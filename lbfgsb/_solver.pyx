@@ -43,16 +43,23 @@ cdef inline void _keep(Run* r) noexcept nogil:
         r.fk = r.f
 
 
+cdef bint f_by_value(const Run* r) noexcept nogil:
+    """Deviation driver_f_by_value (SciPy's C): the driver hands setulb f by
+    value, so the f that mainlb restores after a failed line search is lost
+    and the result reports the last trial f.  The one decision: run_step
+    (Solver, BatchSolver) and _driver.drive (minimize) follow it."""
+    return (r.flavour & DEV_DRIVER_F_BY_VALUE) != 0
+
+
 cdef int run_step(Run* r) noexcept nogil:
     """One call of ``setulb``; returns RUN_FG, RUN_NEW_X or RUN_DONE."""
     cdef double fc = r.f        # the f setulb sees (and may overwrite)
     _setulb.setulb(r.n, r.m, r.x, r.l, r.u, r.nbd, &fc, r.g, r.factr, r.pgtol,
                    r.wa, r.iwa, r.task, r.iprint, r.csave, r.lsave, r.isave,
                    r.dsave, r.maxls, r.flavour, r.kn)
-    if not (r.flavour & DEV_DRIVER_F_BY_VALUE):
-        # The Fortran restores f with x and g when a line search fails;
-        # SciPy's wrapper takes f by value and loses that write, so its
-        # result reports the last trial f (deviation driver_f_by_value keeps that).
+    if not f_by_value(r):
+        # The Fortran restores f with x and g when a line search fails
+        # (SciPy's wrapper loses that write: f_by_value).
         r.f = fc
     if r.task[0] == b'F' and r.task[1] == b'G':
         return RUN_FG

@@ -145,9 +145,14 @@ def test_callback_gets_intermediate_result_and_can_stop_the_run():
 
     res = lbfgsb.minimize(rosen_fg, np.full(4, -1.2), jac=True, callback=cb)
     assert len(seen) == 3 and res.nit == 3
-    assert res.message == "STOP: CALLBACK REQUESTED HALT"
-    assert res.status == 2 and not res.success
+    # SciPy's minimize reports a StopIteration from the callback itself
+    assert res.message == "`callback` raised `StopIteration`."
+    assert res.status == 99 and not res.success
     assert seen[-1][1] == res.fun
+    # fmin_l_bfgs_b, as SciPy's, reports the halt of the Fortran's loop
+    seen.clear()
+    x, f, d = lbfgsb.fmin_l_bfgs_b(rosen_fg, np.full(4, -1.2), callback=cb)
+    assert d["task"] == "STOP: CALLBACK REQUESTED HALT" and d["warnflag"] == 2
 
 
 def test_old_style_callback_receives_each_iterate():
@@ -160,9 +165,11 @@ def test_old_style_callback_receives_each_iterate():
 # ---------------------------------------------------------------------------
 # bad input
 
-def test_infeasible_bounds_raise():
-    with pytest.raises(ValueError, match="lower bounds is greater"):
+def test_infeasible_bounds_raise_with_scipys_texts():
+    with pytest.raises(ValueError, match="An upper bound is less than the corresponding"):
         lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, bounds=[(1, 0), (0, 1)])
+    with pytest.raises(ValueError, match="lower bounds is greater"):
+        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], bounds=[(1, 0), (0, 1)])
 
 
 def test_wrong_number_of_bounds_raises():
@@ -170,35 +177,57 @@ def test_wrong_number_of_bounds_raises():
         lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], bounds=[(0, 1)])
 
 
-@pytest.mark.parametrize("x0", [[np.nan, 0.0], [0.0, np.inf]])
-def test_non_finite_x0_raises(x0):
-    with pytest.raises(ValueError, match="finite"):
-        lbfgsb.minimize(rosen_fg, x0, jac=True)
+@pytest.mark.parametrize("x0", [[np.nan, 0.0], [0.0, np.inf], [-np.inf, 0.5]])
+def test_non_finite_x0_runs_and_reports_failure_as_scipy(x0):
+    # a library optimising in log coordinates passes -inf for a parameter at
+    # 0: SciPy runs, ends ABNORMAL, and the library carries on
+    ref = so.minimize(rosen_fg, x0, jac=True, method="L-BFGS-B")
+    res = lbfgsb.minimize(rosen_fg, x0, jac=True, flavour="scipy")
+    assert ref.status == res.status == 2 and not res.success
+    assert res.message == ref.message
+    assert_array_equal(res.x, ref.x)
 
 
-@pytest.mark.parametrize("opts,match", [
-    ({"maxcor": 0}, "maxcor"),
-    ({"maxls": 0}, "maxls"),
-    ({"ftol": -1.0}, "ftol"),
-    ({"gtol": -1e-5}, "gtol"),
-    ({"flavour": "fortran77"}, "flavour"),
+@pytest.mark.parametrize("opts,message", [
+    ({"maxcor": 0}, "ERROR: M <= 0"),
+    ({"ftol": -1.0}, "ERROR: FACTR < 0"),
 ])
-def test_invalid_options_raise(opts, match):
-    with pytest.raises(ValueError, match=match):
+def test_option_values_the_fortran_refuses_end_in_its_error_exit(opts, message):
+    # SciPy lets them reach setulb, which ends at START with its ERROR task
+    # (after ScalarFunction's one evaluation at x0)
+    for flavour in ("fortran", "scipy"):
+        res = lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, flavour=flavour, **opts)
+        assert (res.status, res.message, res.nfev, res.nit) == (2, message, 1, 0)
+    x, f, d = lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], m=opts.get("maxcor", 10),
+                                   factr=opts.get("ftol", 1.0) / np.finfo(float).eps)
+    assert d["task"] == message
+
+
+@pytest.mark.parametrize("opts,err,match", [
+    ({"maxls": 0}, ValueError, "maxls must be positive."),
+    ({"maxls": 2.5}, TypeError, "cannot be interpreted as an integer"),
+    ({"flavour": "fortran77"}, ValueError, "flavour"),
+])
+def test_invalid_options_raise_as_scipy(opts, err, match):
+    with pytest.raises(err, match=match):
         lbfgsb.minimize(rosen_fg, [0.0, 0.0], jac=True, **opts)
 
 
-def test_negative_factr_and_pgtol_raise_in_fmin():
-    with pytest.raises(ValueError, match="factr"):
-        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], factr=-1)
-    with pytest.raises(ValueError, match="pgtol"):
-        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], pgtol=-1)
-    with pytest.raises(ValueError, match="m"):
-        lbfgsb.fmin_l_bfgs_b(rosen_fg, [0.0, 0.0], m=0)
+@pytest.mark.parametrize("value", [0, -1, 100.1, np.inf, np.nan, 2.5])
+def test_limits_of_any_real_value_are_accepted_as_scipy(value):
+    for name in ("maxiter", "maxfun"):
+        ref = so.minimize(rosen_fg, np.zeros(3), jac=True, method="L-BFGS-B",
+                          options={name: value})
+        res = lbfgsb.minimize(rosen_fg, np.zeros(3), jac=True, flavour="scipy",
+                              **{name: value})
+        assert (res.nit, res.nfev, res.status, res.message) == \
+            (ref.nit, ref.nfev, ref.status, ref.message)
 
 
 def test_gradient_of_wrong_shape_raises():
-    with pytest.raises(ValueError, match="gradient must have shape"):
+    # SciPy's wrapper would read n doubles from it whatever its size (a
+    # departure: README, "Departures from SciPy's interface")
+    with pytest.raises(ValueError, match="gradient must have 2 elements"):
         lbfgsb.minimize(lambda x: (x @ x, np.zeros(3)), [1.0, 2.0], jac=True)
 
 

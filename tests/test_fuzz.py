@@ -22,8 +22,9 @@ values too (runs as long as the problem allows; local only).
 
 import os
 import subprocess
-import time
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -446,9 +447,88 @@ def test_fuzz_minimize_hostile_arguments_give_clear_error_or_consistent_result(
     # search: see lbfgsb/_driver.pyx)
     if flavour == "scipy":
         return
+    if task.startswith("ERROR"):
+        return      # SciPy reports its initial f = array(0.0): no f was taken
     fx = fun(x)
     fx = fx[0] if isinstance(fx, tuple) else fx
     assert f == fx or (np.isnan(f) and np.isnan(fx))
+
+
+@child_only
+@settings(settings.get_profile(PROFILE))
+@given(n=st.sampled_from([1, 2, 5, 12]), seed=st.integers(0, 2**16),
+       shape=st.sampled_from(["pairs", "one pair", "Bounds", "Bounds scalar"]),
+       fixed=st.sampled_from(["none", "some", "all", "equal-to-x0"]),
+       infinite=st.booleans(),
+       jac=st.sampled_from(["callable", True, None, "2-point", "3-point", "cs"]),
+       use_fmin=st.booleans(), flavour=st.sampled_from(["fortran", "scipy"]))
+def test_fuzz_bound_shapes_and_finite_differences_give_no_silent_wrong_answer(
+        n, seed, shape, fixed, infinite, jac, use_fmin, flavour):
+    """Bounds with fixed (lower == upper), infinite and shared entries, and
+    every way of getting g: a run that reports success has found the minimiser
+    of the separable quadratic (clip(c, l, u)) and reports f(x); any other run
+    reports failure (or, fmin_l_bfgs_b with finite differences and a fixed
+    variable, SciPy's case, warns: its differences are NaN there)."""
+    from scipy.optimize import Bounds
+    _log("test_fuzz_bound_shapes", n=n, seed=seed, shape=shape, fixed=fixed,
+         infinite=infinite, jac=jac, use_fmin=use_fmin, flavour=flavour)
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(-3, 3, n)
+    w = 1.0 + np.arange(n) % 4
+    lo, hi = rng.uniform(-2, 0, n), rng.uniform(0, 2, n)
+    if infinite:
+        lo[rng.random(n) < 0.4] = -np.inf
+        hi[rng.random(n) < 0.4] = np.inf
+    if shape in ("one pair", "Bounds scalar"):
+        lo[:], hi[:] = lo[0], hi[0]
+    x0 = rng.uniform(-1, 1, n)
+    if fixed != "none":
+        k = n if fixed == "all" else rng.integers(1, n + 1)
+        idx = rng.permutation(n)[:k]
+        v = x0[idx] if fixed == "equal-to-x0" else rng.uniform(-1, 1, k)
+        if shape in ("one pair", "Bounds scalar"):
+            idx, v = np.arange(n), np.full(n, v[0])
+        lo[idx] = hi[idx] = v
+    if shape == "pairs":
+        bounds = [(a, b) for a, b in zip(lo, hi)]
+    elif shape == "one pair":
+        bounds = [(lo[0], hi[0])]
+    elif shape == "Bounds":
+        bounds = Bounds(lo, hi)
+    else:
+        bounds = Bounds(lo[0], hi[0])
+    if use_fmin and shape != "pairs":
+        return      # fmin_l_bfgs_b takes (min, max) pairs only (as SciPy)
+    if use_fmin and jac in ("2-point", "3-point", "cs"):
+        jac = None
+
+    def f_of(x):
+        return np.sum(w * (x - c) ** 2)
+
+    def fun(x):
+        return (f_of(x), 2 * w * (x - c)) if jac is True else f_of(x)
+    grad = (lambda x: 2 * w * (x - c)) if jac == "callable" else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if use_fmin:
+            x, f, d = lbfgsb.fmin_l_bfgs_b(fun, x0, fprime=grad, approx_grad=jac is None,
+                                           bounds=bounds, flavour=flavour, factr=10)
+            success = d["warnflag"] == 0
+        else:
+            res = lbfgsb.minimize(fun, x0, jac=grad if grad else jac, bounds=bounds,
+                                  flavour=flavour, ftol=1e-15, gtol=1e-9)
+            x, f, success = res.x, res.fun, res.success
+    want = np.clip(c, lo, hi)
+    right = np.allclose(x, want, rtol=0, atol=1e-4 * (1 + np.abs(want)))
+    if success and not right:
+        # the one wrong answer reported as success is SciPy's: fmin_l_bfgs_b
+        # steps a fixed variable for its differences (0/0); it warns
+        assert use_fmin and jac is None and (lo == hi).any(), (x, want)
+        assert any(issubclass(m.category, RuntimeWarning) for m in caught)
+    if not success:
+        return
+    assert np.all((x >= lo) & (x <= hi))
+    assert f == f_of(x) or np.isnan(f)
 
 
 # ---------------------------------------------------------------------------

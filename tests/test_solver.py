@@ -181,7 +181,9 @@ def test_stop_ends_at_the_last_accepted_iterate_like_a_callback_halt():
             s.stop()
     r = s.result()
     assert r.task == res.task == "STOP: CALLBACK REQUESTED HALT"
-    assert (r.nit, r.nfev, r.status) == (res.nit, res.nfev, res.status)
+    assert (r.nit, r.nfev) == (res.nit, res.nfev)
+    # minimize, as SciPy's, reports the callback's StopIteration as status 99
+    assert (r.status, res.status) == (2, 99)
     assert_array_equal(r.x, res.x)
     assert r.fun == res.fun
     assert_array_equal(r.jac, res.jac)
