@@ -23,7 +23,9 @@ from libc.math cimport fabs
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 from lbfgsb._status cimport (settask, task_eq, task_starts, TASK_LEN,
-                             DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2)
+                             DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
+                             DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
+from lbfgsb._linpack cimport linpack_kernels
 from lbfgsb._util cimport active, errclb, freev, matupd, projgr
 from lbfgsb._cauchy cimport cauchy
 from lbfgsb._formk cimport formk, formt
@@ -103,6 +105,10 @@ cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
     lxp = isave[14]
     lwa = isave[15]
 
+    if flavour & DEV_LINPACK_DPOFA_DTRSL:
+        # deviation linpack_dpofa_dtrsl (SciPy <= 1.14): LINPACK's dpofa and
+        # dtrsl serve every dpotrf/dtrtrs call of this run (lbfgsb/_linpack.pyx)
+        kn = linpack_kernels(kn)
     mainlb(n, m, x, l, u, nbd, f, g, factr, pgtol,
            &wa[lws - 1], &wa[lwy - 1], &wa[lsy - 1], &wa[lss - 1], &wa[lwt - 1],
            &wa[lwn - 1], &wa[lsnd - 1], &wa[lz - 1], &wa[lr - 1], &wa[ld - 1],
@@ -240,6 +246,9 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
         # 'info' records the termination information.
         info = 0
         itfile = 8
+        if flavour & DEV_MAINLB_NO_ITFILE:
+            # deviation mainlb_no_itfile (SciPy <= 1.14): no output unit
+            itfile = 0
 
         # Check the input arguments for errors.
         errclb(n, m, factr, l, u, nbd, task, &info, &k)

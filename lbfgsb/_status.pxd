@@ -25,6 +25,9 @@ cdef enum:
     DEV_CAUCHY_NSEG_POINTER = 16    # mainlb: nseg stuck at 1 (SciPy's pointer increment)
     DEV_DRIVER_F_BY_VALUE = 32      # driver: f not restored after a failed line search
     FLAVOUR_SCIPY = 63              # SciPy >= 1.15's C translation: all of the above
+    DEV_LINPACK_DPOFA_DTRSL = 64    # setulb: LINPACK dpofa/dtrsl for dpotrf/dtrtrs
+    DEV_MAINLB_NO_ITFILE = 128      # mainlb: no output unit, isave(24) stays 0
+    FLAVOUR_SCIPY114 = 192          # SciPy <= 1.14's Fortran: the two above
 
 
 cdef inline void settask(char* task, const char* text) noexcept nogil:

@@ -17,7 +17,8 @@ from collections import namedtuple
 # Debian's Fortran L-BFGS-B 3.0.  Each is a bit of the kernels' ``int
 # flavour`` argument (its DEV_ constant in _status.pxd) and is tested at
 # exactly one place in the code, where its DEV_ name appears.  A flavour is a
-# set of deviations: "fortran" is the empty set, "scipy" all of SciPy's.
+# set of deviations: "fortran" is the empty set, "scipy" all of SciPy >= 1.15's
+# C, "scipy114" those of SciPy <= 1.14's Fortran.
 
 Deviation = namedtuple("Deviation", "name routine reference description switch bit")
 Deviation.__doc__ = """One departure from Debian's Fortran L-BFGS-B 3.0.
@@ -38,6 +39,7 @@ bit : int
 """
 
 _SCIPY_C = "SciPy >= 1.15 C (scipy/optimize/__lbfgsb.c)"
+_SCIPY_F = "SciPy <= 1.14 Fortran (scipy/optimize/lbfgsb_src/)"
 
 #: the switches, in the order of the README's table
 DEVIATIONS = {d.name: d for d in (
@@ -60,6 +62,13 @@ DEVIATIONS = {d.name: d for d in (
     Deviation("driver_f_by_value", "driver (Solver, minimize)", _SCIPY_C,
               "f is passed by value: after ABNORMAL_TERMINATION the reported f is the last "
               "trial value while x and g are restored", True, DEV_DRIVER_F_BY_VALUE),
+    Deviation("linpack_dpofa_dtrsl", "setulb (the kernel table)", _SCIPY_F,
+              "Cholesky and triangular solves by LINPACK dpofa/dtrsl (bundled linpack.f) "
+              "instead of LAPACK dpotrf/dtrtrs; formt, formk, bmv, subsm round differently",
+              True, DEV_LINPACK_DPOFA_DTRSL),
+    Deviation("mainlb_no_itfile", "mainlb", _SCIPY_F,
+              "no output unit: isave(24) (itfile) stays 0 (Debian: 8; state only)",
+              True, DEV_MAINLB_NO_ITFILE),
 )}
 
 #: the port's own deliberate departures (not switches: no reference needs them)
@@ -79,8 +88,10 @@ PORT_DEPARTURES = (
 FLAVOURS = {
     "fortran": frozenset(),
     "scipy": frozenset(nm for nm, d in DEVIATIONS.items() if d.reference == _SCIPY_C),
+    "scipy114": frozenset(nm for nm, d in DEVIATIONS.items() if d.reference == _SCIPY_F),
 }
 assert sum(DEVIATIONS[nm].bit for nm in FLAVOURS["scipy"]) == FLAVOUR_SCIPY
+assert sum(DEVIATIONS[nm].bit for nm in FLAVOURS["scipy114"]) == FLAVOUR_SCIPY114
 
 
 def _deviation_names(flavour):

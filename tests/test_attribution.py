@@ -23,6 +23,7 @@ import harness  # noqa: E402
 
 SWITCHES = ["lnsrlb_dnrm2", "mainlb_rr_dnrm2", "formk_dtrtrs_blocked", "cauchy_dead_exit",
             "cauchy_nseg_pointer"]
+SWITCHES_114 = ["linpack_dpofa_dtrsl", "mainlb_no_itfile"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,8 @@ def port():
 
 
 def test_the_replayed_switches_are_the_registrys_setulb_switches(port):
-    assert harness.setulb_switches() == SWITCHES
+    assert harness.setulb_switches() == SWITCHES + SWITCHES_114
+    assert harness.universes() == [SWITCHES, SWITCHES_114, SWITCHES + SWITCHES_114]
     assert len(harness.subsets(SWITCHES)) == 2 ** len(SWITCHES)
     assert harness.subsets(SWITCHES)[0] == frozenset()
 

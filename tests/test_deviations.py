@@ -59,12 +59,17 @@ def test_readme_port_departures_are_the_registry_of_non_switches():
         assert table[d.name] == d.routine and not d.switch and d.bit == 0
 
 
-def test_each_switch_is_one_distinct_bit_and_scipy_is_all_of_them():
+def test_each_switch_is_one_distinct_bit_and_a_flavour_is_its_references_switches():
     bits = [d.bit for d in DEVIATIONS.values()]
     assert all(b and b & (b - 1) == 0 for b in bits) and len(set(bits)) == len(bits)
     assert flavour_code("fortran") == 0
-    assert flavour_code("scipy") == sum(bits)
-    assert FLAVOURS["scipy"] == frozenset(DEVIATIONS)
+    for label, prefix in (("scipy", "SciPy >= 1.15"), ("scipy114", "SciPy <= 1.14")):
+        names = {nm for nm, d in DEVIATIONS.items() if d.reference.startswith(prefix)}
+        assert FLAVOURS[label] == names and names
+        assert flavour_code(label) == sum(DEVIATIONS[nm].bit for nm in names)
+    assert FLAVOURS["scipy"] | FLAVOURS["scipy114"] == frozenset(DEVIATIONS)
+    # the SciPy flavour's bits are those it always had
+    assert flavour_code("scipy") == 63
 
 
 @pytest.mark.parametrize("name", list(DEVIATIONS))

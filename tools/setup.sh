@@ -26,3 +26,13 @@ $PY -m pip install -q --disable-pip-version-check \
     "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
     pytest hypothesis matplotlib
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
+
+# SciPy 1.14.1 (the last SciPy whose L-BFGS-B is the compiled Fortran), in its
+# own venv for the harness's scipy114 implementation; optional (needs Python
+# <= 3.12 and the network): without it, scipy114 is skipped with the reason.
+if [ ! -x tools/_build/scipy114/bin/python ]; then
+    ( $PY -m venv tools/_build/scipy114 \
+      && tools/_build/scipy114/bin/python -m pip install -q --disable-pip-version-check \
+         "scipy==1.14.1" "numpy<2.1" ) \
+    || echo "setup: SciPy 1.14.1 could not be installed; the scipy114 column will be skipped." >&2
+fi

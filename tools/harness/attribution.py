@@ -31,12 +31,26 @@ KERNELS = ("scipy", "reference")
 KERNELS_CAUSE = "the BLAS/LAPACK kernels (SciPy's OpenBLAS vs the reference order)"
 
 
-def setulb_switches():
+def setulb_switches(reference=None):
     """Names of the deviations that act inside ``setulb`` (the driver's
-    ``driver_f_by_value`` cannot show in a lock step of setulb calls)."""
+    ``driver_f_by_value`` cannot show in a lock step of setulb calls), all or
+    those of one ``reference`` (a prefix of the registry's reference text)."""
     lb = load_port()
     return [d.name for d in lb.deviations(port=False)
-            if not d.routine.startswith("driver")]
+            if not d.routine.startswith("driver")
+            and (reference is None or d.reference.startswith(reference))]
+
+
+def universes():
+    """The deviation sets searched, in order: SciPy >= 1.15's C, SciPy <= 1.14's
+    Fortran, then all of them (a side is modelled in the first that replays
+    it; every subset of one universe runs in one lock step)."""
+    out = []
+    for u in (setulb_switches("SciPy >= 1.15"), setulb_switches("SciPy <= 1.14"),
+              setulb_switches()):
+        if u and u not in out:
+            out.append(u)
+    return out
 
 
 def subsets(universe):
@@ -63,8 +77,10 @@ def _first(r):
 def model(impl, setup, universe=None, ignore=(), perturb=None, kernels=KERNELS):
     """The smallest deviation sets under which the port replays ``impl``.
 
-    The port runs on SciPy's BLAS/LAPACK first; only if no subset replays
-    ``impl`` there, again with its reference-order kernels (``kernels``).
+    Every subset of each universe (``universe``, default :func:`universes`
+    in turn) is replayed, on SciPy's BLAS/LAPACK first, then on the port's
+    reference-order kernels (``kernels``); the first stage with a replay
+    identical to ``impl`` gives the model.
     Returns a dict: ``impl``; ``universe`` (names tried); ``sets`` (list of
     the smallest sets, as sorted name lists; empty when none replays it);
     ``kernels`` (those of the replays in ``sets``); ``closest`` (the replay
@@ -73,9 +89,11 @@ def model(impl, setup, universe=None, ignore=(), perturb=None, kernels=KERNELS):
     ``replays`` (how many ran).  ``perturb``: (fg_index, fn) applied to
     ``impl``'s evaluations, as in its own runs.
     """
-    universe = setulb_switches() if universe is None else list(universe)
+    us = universes() if universe is None else [list(universe)]
+    # each reference's own switches on each kernel table, then their union
+    stages = [(u, kn) for u in us[:-1] for kn in kernels] + [(us[-1], kn) for kn in kernels]
     replays, closest = 0, None
-    for kn in kernels:
+    for universe, kn in stages:
         names = {port_name(s, kn) + "#replay": s for s in subsets(universe)}
         replays += len(names)
         out = run_lockstep(impl, list(names), setup, strict=True, stop_at_first_diff=True,
@@ -90,7 +108,7 @@ def model(impl, setup, universe=None, ignore=(), perturb=None, kernels=KERNELS):
             sets = [sorted(s, key=universe.index) for s in ok if len(s) == k]
             return {"impl": impl, "universe": universe, "sets": sets, "kernels": kn,
                     "closest": closest, "replays": replays}
-    return {"impl": impl, "universe": universe, "sets": [], "kernels": None,
+    return {"impl": impl, "universe": setulb_switches(), "sets": [], "kernels": None,
             "closest": closest, "replays": replays}
 
 
@@ -104,11 +122,12 @@ def explain(a, b, models, pair_first=None):
     """
     ma, mb = models.get(a), models.get(b)
     unreplayed = [m["impl"] for m in (ma, mb) if m is not None and not m["sets"]]
+    order = setulb_switches()
     if ma and mb and ma["sets"] and mb["sets"]:
         options = []
         for sa in ma["sets"]:
             for sb in mb["sets"]:
-                d = sorted(set(sa) ^ set(sb), key=ma["universe"].index)
+                d = sorted(set(sa) ^ set(sb), key=order.index)
                 if d not in options:
                     options.append(d)
         options.sort(key=len)

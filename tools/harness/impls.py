@@ -19,13 +19,13 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # tools/
 ROOT = os.path.dirname(HERE)
 
 IMPLS = ("port", "port-scipy", "port-scipy-api", "port-reference", "scipy", "fortran",
-         "fortran-system")
+         "fortran-system", "scipy114")
 DEFAULT_IMPLS = ("port", "port-scipy", "port-reference", "scipy", "fortran", "fortran-system")
 DEFAULT_REF = "fortran"
 #: each implementation's natural reference (``None``: use the run's --ref)
 PRIMARY_REF = {"port": None, "port-scipy": "scipy", "port-scipy-api": "scipy",
                "port-reference": "fortran-system", "scipy": None, "fortran": None,
-               "fortran-system": None}
+               "fortran-system": None, "scipy114": None}
 #: (a, b) pairs whose free runs and lock steps must be bitwise identical
 BITWISE_TARGETS = (("port", "fortran"), ("port-scipy", "scipy"),
                    ("port-scipy-api", "scipy"), ("port-reference", "fortran-system"))
@@ -114,6 +114,9 @@ def blas_description(name):
             if isinstance(lib, (list, tuple)):
                 lib = ", ".join(lib)
             return "%s: %s" % (info.get("kind"), lib)
+        if name == "scipy114":
+            from . import scipy114
+            return scipy114.blas_description()
         if name == "scipy":
             import ctypes
             from scipy.optimize import _lbfgsb
@@ -296,6 +299,13 @@ def _factory(name):
                self.pgtol, self.wa, self.iwa, self.task, -1, self.csave, self.lsave,
                self.isave, self.dsave, self.maxls, flavour=flavour, kernels=kernels)
         return lambda: FortranLayoutImpl(name, port_call, ())
+    if name == "scipy114":
+        from . import scipy114
+        try:
+            w = scipy114.worker()
+        except scipy114.Scipy114Unavailable as exc:
+            raise Unavailable(str(exc))
+        return lambda: FortranLayoutImpl(name, w.setulb, ())
     if name == "port-scipy-api":
         lb = load_port()
         fn = getattr(lb, "scipy_setulb", None)
