@@ -91,7 +91,8 @@ def test_each_switch_acts_at_exactly_one_place_with_its_name_there(name):
 
 @pytest.mark.parametrize("flavour,label", [
     ("fortran", "fortran"), ("scipy", "scipy"), (set(), "fortran"),
-    (frozenset(DEVIATIONS), "scipy"), (["scipy"], "scipy"),
+    (FLAVOURS["scipy"], "scipy"), (["scipy"], "scipy"), (FLAVOURS["scipy114"], "scipy114"),
+    ({"linpack_dpofa_dtrsl", "mainlb_no_itfile"}, "scipy114"),
     ({"formk_dtrtrs_blocked", "lnsrlb_dnrm2"}, "lnsrlb_dnrm2+formk_dtrtrs_blocked"),
     ("formk_dtrtrs_blocked, lnsrlb_dnrm2", "lnsrlb_dnrm2+formk_dtrtrs_blocked"),
     ("mainlb_rr_dnrm2", "mainlb_rr_dnrm2"),
