@@ -168,12 +168,8 @@ def test_setulb_takes_a_subset_in_its_int_flavour():
 def test_driver_f_by_value_alone_reproduces_scipys_reported_f_after_abnormal():
     import scipy.optimize as so
 
-    def nan_after(x):
-        f, g = rosen_fg(x)
-        if x[0] > -1.0:
-            return np.nan, g * np.nan
-        return f, g
-
+    # NaN once x leaves x[0] <= -1: the line search fails, ABNORMAL
+    nan_after = lambda x: rosen_fg(x) if x[0] <= -1.0 else (np.nan, np.full(2, np.nan))  # noqa: E731
     x0 = np.full(2, -1.2)
     ref = so.minimize(nan_after, x0, jac=True, method="L-BFGS-B")
     alone = lbfgsb.minimize(nan_after, x0, jac=True, flavour={"driver_f_by_value"})
