@@ -269,22 +269,53 @@ def check_batch_state(d):
 
 
 def batch_to_arrays(states):
-    """A batch's solver states as the arrays of one ``.npz`` file."""
+    """A batch's solver states as the arrays of one ``.npz`` file.
+
+    The problems of a batch share n and m, so each field is stored once for
+    all of them, stacked along a first axis of length B (``s.<field>``,
+    ``layout = "stacked"``): a few dozen arrays whatever B, which numpy
+    reads and writes fast.  Problems of different sizes (a batch put
+    together with ``from_state``) are stored one by one instead
+    (``p<i>.<field>``, the layout of the first files).
+    """
     arrays = {"format": np.asarray(BATCH_FORMAT),
               "format_version": np.asarray(FORMAT_VERSION),
               "B": np.asarray(len(states))}
-    for i, s in enumerate(states):
-        arrays.update(to_arrays(s, f"p{i}."))
+    per_problem = [to_arrays(s) for s in states]
+    try:
+        stacked = {f"s.{k}": np.stack([a[k] for a in per_problem])
+                   for k in (per_problem[0] if per_problem else ())}
+    except (KeyError, ValueError):          # fields or shapes differ
+        for i, a in enumerate(per_problem):
+            arrays.update({f"p{i}.{k}": v for k, v in a.items()})
+        return arrays
+    arrays["layout"] = np.asarray("stacked")
+    arrays.update(stacked)
     return arrays
 
 
 def read_batch_npz(path):
-    """The batch state saved in an ``.npz`` file by ``BatchSolver.save``."""
+    """The batch state saved in an ``.npz`` file by ``BatchSolver.save``
+    (either layout)."""
     z = read_npz(path)
     try:
         B = int(z["B"])
+        if "layout" in z and z["layout"].item() == "stacked":
+            fields = {k[2:]: v for k, v in z.items() if k.startswith("s.")}
+            if any(v.shape[:1] != (B,) for v in fields.values()):
+                raise ValueError("stacked fields of the wrong length")
+            states = [{k: v[i].item() if v.ndim == 1 else v[i]
+                       for k, v in fields.items()} for i in range(B)]
+        else:
+            by_problem = {}             # one pass over the keys
+            for key, v in z.items():
+                head, dot, field = key.partition(".")
+                if dot and head[:1] == "p" and head[1:].isdigit() and "." not in field:
+                    by_problem.setdefault(int(head[1:]), {})[field] = (
+                        v.item() if v.ndim == 0 else v)
+            states = [by_problem[i] for i in range(B)]
         return {"format": z["format"].item(),
                 "format_version": int(z["format_version"]),
-                "solvers": [from_arrays(z, f"p{i}.") for i in range(B)]}
-    except (KeyError, ValueError, TypeError):
+                "solvers": states}
+    except (KeyError, ValueError, TypeError, IndexError):
         raise ValueError("not a BatchSolver checkpoint file") from None

@@ -36,7 +36,8 @@ from lbfgsb._kernels import kernels_code
 # the steps of the reverse-communication loop (nogil, shared)
 
 cdef inline void _keep(Run* r) noexcept nogil:
-    """Record x, f, g as the last accepted iterate."""
+    """Record x, f, g as the last accepted iterate (at iterate 0 and at the
+    end of the run; during a line search see ``_sync_kept``)."""
     if r.xk != NULL:
         memcpy(r.xk, r.x, r.n * sizeof(double))
         memcpy(r.gk, r.g, r.n * sizeof(double))
@@ -49,6 +50,19 @@ cdef bint f_by_value(const Run* r) noexcept nogil:
     and the result reports the last trial f.  The one decision: run_step
     (Solver, BatchSolver) and _driver.drive (minimize) follow it."""
     return (r.flavour & DEV_DRIVER_F_BY_VALUE) != 0
+
+
+cdef void _sync_kept(Run* r) noexcept nogil:
+    """During a line search (task FG_LNSRCH) the last accepted iterate is
+    what ``lnsrlb`` saved when the search began: x in ``t``, g in ``r`` of
+    the workspace, f in ``fold`` (``dsave(2)``), the values of x, g, f at
+    the NEW_X that accepted it (or of x0 at the first tell).  Copy them to
+    xk, gk, fk when they are read, instead of copying x and g at every
+    NEW_X (two vectors of n per iteration, ~5% of a batch round at large n)."""
+    if r.xk != NULL and task_starts(r.task, b'FG_LN'):
+        memcpy(r.xk, &r.wa[r.isave[13] - 1], r.n * sizeof(double))   # t
+        memcpy(r.gk, &r.wa[r.isave[11] - 1], r.n * sizeof(double))   # r
+        r.fk = r.dsave[1]                                             # fold
 
 
 cdef int run_step(Run* r) noexcept nogil:
@@ -72,7 +86,6 @@ cdef void run_new_x(Run* r, bint halt) noexcept nogil:
     """SciPy's handling of NEW_X: count the iteration, then stop on a
     callback halt, on ``nit >= maxiter`` or else on ``nfev > maxfun``."""
     r.nit += 1
-    _keep(r)
     if halt:
         settask(r.task, b'STOP: CALLBACK REQUESTED HALT')
     if r.nit >= r.maxiter:
@@ -396,6 +409,7 @@ cdef class Solver:
         cdef int n = self.r.n
         if not running(&self.r):
             return
+        _sync_kept(&self.r)
         settask(self.r.task, b'STOP: CALLBACK REQUESTED HALT')
         with nogil:
             run_step(&self.r)
@@ -445,16 +459,19 @@ cdef class Solver:
     @property
     def x(self):
         """The last accepted iterate (x0 before the first one); a copy."""
+        _sync_kept(&self.r)
         return self._xk.copy()
 
     @property
     def f(self):
         """f at ``x`` (NaN before the first ``tell``)."""
+        _sync_kept(&self.r)
         return self.r.fk
 
     @property
     def g(self):
         """g at ``x`` (NaN before the first ``tell``); a copy."""
+        _sync_kept(&self.r)
         return self._gk.copy()
 
     @property
@@ -529,6 +546,7 @@ cdef class Solver:
         for bit.  See docs/API.md for the format."""
         import lbfgsb
         cdef Run* r = &self.r
+        _sync_kept(r)
         return {
             "format": ckpt.FORMAT, "format_version": ckpt.FORMAT_VERSION,
             "lbfgsb_version": lbfgsb.__version__,

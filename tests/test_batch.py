@@ -249,3 +249,75 @@ def test_threads_step_the_batch_to_the_same_bits_as_one_thread():
 def test_threads_must_be_a_positive_integer():
     with pytest.raises(ValueError, match="threads"):
         lbfgsb.BatchSolver(np.zeros((2, 3)), threads=0)
+
+
+@pytest.mark.parametrize("window", [1, 3, 7])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_any_window_and_threads_give_each_problem_its_iterates_alone_bitwise(window, threads):
+    B = 16
+    X0, fg_batch, fg_one = make_problems(B, seed=11)
+    lo, hi = per_problem_bounds(B, seed=12)
+    rec, points = recording(fg_batch, B)
+    results = lbfgsb.minimize_batch(rec, X0, Bounds(lo, hi), m=4, window=window,
+                                    threads=threads)
+    for i in range(B):
+        res, pts = solve_alone(X0[i], fg_one(i), Bounds(lo[i], hi[i]), m=4)
+        assert_same_result(results[i], res)
+        assert len(pts) == len(points[i])
+        for p, q in zip(pts, points[i]):
+            assert_array_equal(p, q)
+
+
+def test_a_round_asks_the_first_window_problems_still_running():
+    B, W = 12, 4
+    X0, fg_batch, _ = make_problems(B, seed=13)
+    batch = lbfgsb.BatchSolver(X0, window=W, maxiter=30)
+    assert batch.window == W
+    sizes = []
+    while not batch.done:
+        X = batch.ask()
+        running = [i for i, s in enumerate(batch.solvers) if not s.done]
+        assert list(batch.active) == running[:W]
+        sizes.append(len(batch.active))
+        batch.tell(*fg_batch(X, batch.active))
+    assert max(sizes) == W and min(sizes) >= 1
+    # fewer calls than a loop: every round but the last few is full
+    assert len(sizes) < sum(r.nfev for r in batch.results()) / 2
+
+
+def test_the_automatic_window_fits_the_cache_and_leaves_small_problems_together():
+    small = lbfgsb.BatchSolver(np.zeros((50, 3)))
+    assert small.window == 50               # 50 problems of n = 3 fit easily
+    big = lbfgsb.BatchSolver(np.zeros((50, 20000)))
+    assert 1 <= big.window < 50             # a workspace of n = 20000 is ~3 MB
+    big.threads = 2
+    assert big.window >= 2                  # at least one problem per thread
+    with pytest.raises(ValueError, match="window"):
+        lbfgsb.BatchSolver(np.zeros((2, 3)), window=0)
+
+
+def test_a_batch_file_stores_each_field_once_for_all_problems_and_old_files_load(tmp_path):
+    from lbfgsb import _checkpoint
+    B = 6
+    X0, fg_batch, _ = make_problems(B, seed=14)
+    batch = lbfgsb.BatchSolver(X0)
+    for _ in range(4):
+        batch.tell(*fg_batch(batch.ask(), batch.active))
+    batch.save(tmp_path / "b.npz")
+    with np.load(tmp_path / "b.npz", allow_pickle=False) as z:
+        assert z["layout"] == "stacked" and z["s.x"].shape == (B, N)
+        assert not any(k.startswith("p0.") for k in z.files)
+    # the first layout (one set of entries per problem, "p<i>.<field>")
+    old = {"format": np.asarray("lbfgsb.BatchSolver"),
+           "format_version": np.asarray(_checkpoint.FORMAT_VERSION), "B": np.asarray(B)}
+    for i, s in enumerate(batch.solvers):
+        old.update(_checkpoint.to_arrays(s.state_dict(), f"p{i}."))
+    np.savez(tmp_path / "old.npz", **old)
+    a = lbfgsb.BatchSolver.load(tmp_path / "b.npz")
+    b = lbfgsb.BatchSolver.load(tmp_path / "old.npz")
+    while not a.done:
+        a.tell(*fg_batch(a.ask(), a.active))
+        b.tell(*fg_batch(b.ask(), b.active))
+    assert b.done
+    for r, s in zip(a.results(), b.results()):
+        assert_same_result(r, s)

@@ -439,8 +439,32 @@ def calls(draw):
             opts[name] = 20     # SciPy's C overflows its int offsets (a crash)
     if n == 1000 or kind == "rosen":
         opts.setdefault("maxiter" if entry == M else "maxiter", 30)
+    if draw(st.booleans()):                    # the rest of the surface
+        extra = draw(st.sampled_from(
+            ["disp", "iprint", "return_all", "bogus", "tol", "hess", "constraints",
+             "finite_diff_rel_step", "eps_array", "wrong bounds", "lb > ub",
+             "nan bound"]))
+        if extra in ("disp", "iprint"):
+            opts[extra] = draw(st.sampled_from([0, 1, -1, None]))
+        elif extra == "eps_array" and entry == M:
+            opts["eps"] = np.full(n, 1e-7)
+        elif entry == M and extra in ("return_all", "bogus", "finite_diff_rel_step"):
+            opts[extra] = 1e-5 if extra == "finite_diff_rel_step" else True
+        elif entry == M and extra == "tol":
+            spec.setdefault("kw_top", {})["tol"] = draw(st.sampled_from([1e-3, 0, -1.0]))
+        elif entry == M and extra == "hess":
+            spec.setdefault("kw_top", {})["hess"] = lambda x, *a: np.eye(x.size)
+        elif entry == M and extra == "constraints":
+            spec.setdefault("kw_top", {})["constraints"] = {"type": "ineq",
+                                                           "fun": lambda x, *a: x[0]}
+        elif extra == "wrong bounds":
+            spec["bounds"] = [(0, 1)] * (n + 1)
+        elif extra == "lb > ub":
+            spec["bounds"] = [(1, 0)] * n
+        elif extra == "nan bound":
+            spec["bounds"] = [(np.nan, 1.0)] * n
     if entry == M:
-        spec["kw"] = {"options": opts}
+        spec["kw"] = {"options": opts, **spec.pop("kw_top", {})}
     else:
         spec["kw"] = opts
     return entry, spec
@@ -456,13 +480,17 @@ def test_generated_call_agrees_with_scipy(call):
 
 def _shape_of(out):
     """What must agree in the default flavour too: the exception, or the
-    result's keys and the types of its values (the numbers may differ in the
-    last bits: README, "Flavours")."""
+    result's keys, the types of its values, its status and message (the
+    numbers may differ in the last bits: README, "Flavours"; on the table's
+    calls that never changes the outcome)."""
     if out[0] == "raise":
         return out
     if out[0] == "result":
-        return "result", sorted((k, v[0]) for k, v in out[1].items())
-    return "fmin", out[1][0], out[2][0], sorted((k, v[0]) for k, v in out[3].items())
+        return ("result", sorted((k, v[0]) for k, v in out[1].items()),
+                out[1].get("status"), out[1].get("message"))
+    d = dict(out[3])
+    return ("fmin", out[1][0], out[2][0], sorted((k, v[0]) for k, v in d.items()),
+            d["warnflag"], d["task"])
 
 
 @pytest.mark.parametrize("entry,spec", TABLE, ids=[f"{i}-{e}" for i, (e, _) in enumerate(TABLE)])

@@ -1,15 +1,22 @@
-"""Benchmark: lbfgsb.minimize_batch on 1,000 problems vs a loop of minimizes.
+"""Benchmark: lbfgsb.minimize_batch against loops, over a grid of B x n.
 
-    PYTHONPATH=$(bash tools/devbuild.sh bench) python3 -P tools/bench_batch.py [--B 1000]
+    PYTHONPATH=$(bash tools/devbuild.sh bench) python3 -P tools/bench_batch.py \
+        [--B 10,100,1000,10000] [--n 10,100,1000,10000] [--max-size 1e6] [--repeat 3]
 
-Two problem families with per-problem data and a vectorised f and g:
-n = 10, shifted and scaled Rosenbrock functions; n = 1,000, shifted convex
-quadratics with per-problem diagonal scaling plus a quartic term.  For each,
-the time of ``minimize_batch`` (one fg call per round for all problems
-still running) against a Python loop of ``scipy.optimize.minimize(...,
-method='L-BFGS-B')`` and of ``lbfgsb.minimize``, one problem at a time with
-the same per-problem fg; the ratio loop / batch is printed.  Runs in well
-under three minutes on one core.
+For each grid point (B problems of n variables, skipping B * n > --max-size:
+the batch holds every problem's workspace, ~200 n bytes each, and the loops
+take minutes there) the wall-clock time of
+
+* ``minimize_batch`` with ``threads=1`` and ``threads=2`` (automatic window),
+* a Python loop of ``lbfgsb.minimize`` and one of ``scipy.optimize.minimize(
+  method='L-BFGS-B')``, one problem at a time with the same per-problem f
+  and g (timed on at most --loop-limit problems, scaled to B),
+
+measured interleaved (batch, batch threads=2, loop, SciPy loop, again) and
+repeated; the medians and the ratios loop / batch are printed.  n = 10:
+shifted, scaled Rosenbrock functions; n > 10: shifted convex quadratics with
+per-problem diagonal scaling plus a quartic term.  The machine may be
+shared: the ratios of one run are what to read.
 """
 
 import argparse
@@ -80,65 +87,70 @@ def quadratic_family(B, n, rng):
     return X0, fg_batch, fg_one
 
 
-def bench(label, family, B, n, loop_limit):
-    rng = np.random.default_rng(12345)
-    X0, fg_batch, fg_one = family(B, n, rng)
-    calls = [0]
+def family(n):
+    return rosenbrock_family if n <= 10 else quadratic_family
 
-    def counted(X, active):
-        calls[0] += 1
-        return fg_batch(X, active)
 
-    # wall-clock time (the threaded batch uses two cores: CPU time would
-    # count both)
+def measure(B, n, repeat, loop_limit, scipy_limit):
+    """Median wall-clock seconds of the four ways (loops scaled to B)."""
+    X0, fg_batch, fg_one = family(n)(B, n, np.random.default_rng(12345))
     clock = time.perf_counter
-    t0 = clock()
-    res = lbfgsb.minimize_batch(counted, X0)
-    t_batch = clock() - t0
-    t0 = clock()
-    res2 = lbfgsb.minimize_batch(fg_batch, X0, threads=2)
-    t_batch2 = clock() - t0
-    assert all(np.array_equal(a.x, b.x) for a, b in zip(res, res2))
-
-    # the loops: on the first loop_limit problems, scaled to B
-    k = min(B, loop_limit)
-    t0 = clock()
-    [so.minimize(fg_one(i), X0[i], jac=True, method="L-BFGS-B") for i in range(k)]
-    t_scipy = (clock() - t0) * B / k
-    t0 = clock()
-    own = [lbfgsb.minimize(fg_one(i), X0[i], jac=True) for i in range(k)]
-    t_own = (clock() - t0) * B / k
-
-    nfev = sum(r.nfev for r in res)
-    same = sum(r.nit == o.nit for r, o in zip(res, own))
-    print(f"{label}: B={B} n={n}: {calls[0]} rounds, {nfev} evaluations, "
-          f"{sum(r.success for r in res)}/{B} converged")
-    print(f"  minimize_batch                 {t_batch:8.2f} s")
-    print(f"  minimize_batch, threads=2      {t_batch2:8.2f} s   (same bits)")
-    scaled = "" if k == B else f" (timed on {k}, scaled to {B})"
-    print(f"  loop of scipy.optimize.minimize {t_scipy:7.2f} s{scaled}"
-          f"   ratio {t_scipy / t_batch:6.1f}x")
-    print(f"  loop of lbfgsb.minimize         {t_own:7.2f} s{scaled}"
-          f"   ratio {t_own / t_batch:6.1f}x")
-    print(f"  loop of scipy vs batch with threads=2: ratio {t_scipy / t_batch2:6.1f}x")
-    # (not a bitwise check: the loop's fg sums a vector, the batch's the rows
-    # of a matrix, and numpy need not add in the same order; tests/test_batch.py
-    # checks bitwise identity with the same arithmetic on both sides)
-    print(f"  same nit as the loop of lbfgsb.minimize: {same}/{k}")
-    return t_scipy / t_batch
+    k_own, k_sp = min(B, loop_limit), min(B, scipy_limit)
+    times = {"batch": [], "batch2": [], "loop": [], "scipy": []}
+    for _ in range(repeat):
+        t0 = clock()
+        res = lbfgsb.minimize_batch(fg_batch, X0, threads=1)
+        times["batch"].append(clock() - t0)
+        t0 = clock()
+        res2 = lbfgsb.minimize_batch(fg_batch, X0, threads=2)
+        times["batch2"].append(clock() - t0)
+        assert all(np.array_equal(a.x, b.x) for a, b in zip(res, res2))
+        t0 = clock()
+        for i in range(k_own):
+            lbfgsb.minimize(fg_one(i), X0[i], jac=True)
+        times["loop"].append((clock() - t0) * B / k_own)
+        t0 = clock()
+        for i in range(k_sp):
+            so.minimize(fg_one(i), X0[i], jac=True, method="L-BFGS-B")
+        times["scipy"].append((clock() - t0) * B / k_sp)
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    med["nfev"] = sum(r.nfev for r in res)
+    med["window"] = lbfgsb.BatchSolver(X0[:1]).window if B else 0
+    return med
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--B", type=int, default=1000, help="problems per batch")
-    ap.add_argument("--loop-limit", type=int, default=1000,
-                    help="time the loops on at most this many problems")
+    ap.add_argument("--B", default="10,100,1000,10000", help="batch sizes")
+    ap.add_argument("--n", default="10,100,1000,10000", help="problem sizes")
+    ap.add_argument("--max-size", type=float, default=1e6,
+                    help="skip grid points with B * n above this")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats (median)")
+    ap.add_argument("--loop-limit", type=int, default=300,
+                    help="time the loop of lbfgsb.minimize on at most this many problems")
+    ap.add_argument("--scipy-limit", type=int, default=100,
+                    help="time the SciPy loop on at most this many problems")
     args = ap.parse_args(argv)
+    Bs = [int(float(b)) for b in args.B.split(",")]
+    ns = [int(float(n)) for n in args.n.split(",")]
     print(f"lbfgsb {lbfgsb.__version__}, scipy {scipy.__version__}, "
-          f"numpy {np.__version__}, python {sys.version.split()[0]}")
-    bench("shifted Rosenbrock", rosenbrock_family, args.B, 10, args.loop_limit)
-    bench("shifted quadratic+quartic", quadratic_family, args.B, 1000,
-          args.loop_limit)
+          f"numpy {np.__version__}, python {sys.version.split()[0]}; "
+          f"wall-clock medians of {args.repeat} interleaved runs")
+    print(f"{'n':>6} {'B':>6} {'evals':>9} {'batch':>8} {'batch t2':>9} "
+          f"{'loop':>8} {'scipy':>8} {'loop/b':>7} {'loop/b2':>8} {'scipy/b':>8}")
+    skipped = []
+    for n in ns:
+        for B in Bs:
+            if B * n > args.max_size:
+                skipped.append(f"{B}x{n}")
+                continue
+            m = measure(B, n, args.repeat, args.loop_limit, args.scipy_limit)
+            print(f"{n:>6} {B:>6} {m['nfev']:>9} {m['batch']:>8.3f} {m['batch2']:>9.3f} "
+                  f"{m['loop']:>8.3f} {m['scipy']:>8.3f} {m['loop'] / m['batch']:>6.2f}x "
+                  f"{m['loop'] / m['batch2']:>7.2f}x {m['scipy'] / m['batch']:>7.2f}x",
+                  flush=True)
+    if skipped:
+        print(f"skipped (B*n > {args.max_size:g}): {', '.join(skipped)}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ fi
 PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check \
     "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
-    pytest hypothesis matplotlib
+    pytest hypothesis matplotlib "dask[distributed]"
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
 
 # SciPy 1.14.1 (the last SciPy whose L-BFGS-B is the compiled Fortran), in its

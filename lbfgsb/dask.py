@@ -1,0 +1,196 @@
+"""Many L-BFGS-B problems on a Dask cluster (``dask.distributed``).
+
+    from dask.distributed import Client
+    import lbfgsb.dask
+    client = Client(...)                      # a LocalCluster, HPC, cloud
+    results = lbfgsb.dask.minimize_batch(fg_batch, X0, bounds, client=client,
+                                         checkpoint_dir="ckpt")
+
+The problems are split into contiguous partitions; each partition runs on a
+worker as one ``BatchSolver`` stepping in compiled code, with the user's
+``fg_batch(X, active)`` called as in process (``active`` holds the global
+problem indices).  Results come back in problem order, bitwise those of
+``lbfgsb.minimize_batch``.  With ``checkpoint_dir`` (a directory every
+worker can read and write) each partition saves its state there (the
+``BatchSolver.save`` format) as it runs and when it ends: a worker that dies
+costs only the rounds since its partition's last checkpoint, and finished
+partitions are never computed again.
+
+Dask is an optional dependency (``pip install lbfgsb-cython[dask]``); it is
+imported when this module's functions are called, not by ``import lbfgsb``.
+"""
+
+import hashlib
+import os
+import time
+
+import numpy as np
+from scipy.optimize import Bounds
+
+from lbfgsb._batch import BatchSolver, run_rounds
+from lbfgsb._progress import Progress
+from lbfgsb._solver import _solver_options
+
+__all__ = ["minimize_batch"]
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError("lbfgsb.dask needs dask.distributed: pip install "
+                          "'lbfgsb-cython[dask]' (or 'dask[distributed]')") from None
+    return distributed
+
+
+def _partition_bounds(bounds, lo, hi, B, n):
+    """The bounds of problems lo..hi-1: shared bounds as they are,
+    per-problem ones (a ``Bounds`` with (B, n) arrays, a (B, n, 2) array)
+    sliced."""
+    if isinstance(bounds, Bounds):
+        lb, ub = np.asarray(bounds.lb, float), np.asarray(bounds.ub, float)
+        if lb.ndim == 2 or ub.ndim == 2:
+            lb = np.broadcast_to(lb, (B, n))
+            ub = np.broadcast_to(ub, (B, n))
+            return Bounds(lb[lo:hi].copy(), ub[lo:hi].copy())
+    elif isinstance(bounds, np.ndarray) and bounds.ndim == 3:
+        return bounds[lo:hi]
+    return bounds
+
+
+def _fingerprint(X0, bounds, options, lo, hi):
+    """A short name for one partition of one problem set, so that a
+    checkpoint is resumed only by the run that wrote it."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(X0[lo:hi]).tobytes())
+    h.update(repr(sorted(options.items())).encode())
+    if isinstance(bounds, Bounds):
+        h.update(np.asarray(bounds.lb, float).tobytes())
+        h.update(np.asarray(bounds.ub, float).tobytes())
+    elif isinstance(bounds, np.ndarray):
+        h.update(np.asarray(bounds, float).tobytes())
+    else:
+        h.update(repr(bounds).encode())
+    h.update(f"{lo}:{hi}".encode())
+    return h.hexdigest()[:16]
+
+
+def _solve_partition(fg_batch, X0, bounds, lo, options, args, path, every):
+    """On a worker: solve problems lo.. of X0 as one BatchSolver, from the
+    checkpoint at ``path`` if there is one; save there every ``every``
+    seconds and at the end.  Returns the list of results."""
+    if path is not None and os.path.exists(path):
+        batch = BatchSolver.load(path)
+        batch.threads = options.get("threads", 1)
+        if options.get("window") is not None:
+            batch.window = options["window"]
+    else:
+        batch = BatchSolver(X0, bounds, **options)
+    if path is None:
+        run_rounds(batch, fg_batch, args, offset=lo)
+        return batch.results()
+    last = [time.monotonic()]
+
+    def save_now_and_then(finished):
+        if time.monotonic() - last[0] >= every:
+            batch.save(path)
+            last[0] = time.monotonic()
+    run_rounds(batch, fg_batch, args, offset=lo, on_round=save_now_and_then)
+    batch.save(path)        # the finished partition: never computed again
+    return batch.results()
+
+
+def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
+                   checkpoint_dir=None, checkpoint_every=10.0, progress=None,
+                   args=(), **options):
+    """Minimize B independent problems on a Dask cluster.
+
+    Parameters
+    ----------
+    fg_batch : callable
+        As for ``lbfgsb.minimize_batch``: ``fg_batch(X, active, *args) ->
+        (F, G)`` with ``active`` the global problem indices of the rows of
+        X.  Shipped to the workers unchanged (it must pickle, e.g. with
+        cloudpickle, as any Dask task).
+    X0 : array_like, shape (B, n)
+    bounds : optional
+        Shared or per problem, as for ``lbfgsb.minimize_batch``.
+    client : distributed.Client, optional
+        The cluster; default: the current client (``distributed.get_client``).
+    partitions : int, optional
+        Into how many contiguous partitions the problems are split (one
+        task each); default: twice the cluster's worker threads, at most B.
+    checkpoint_dir : str or path, optional
+        A directory every worker can reach.  Each partition saves its state
+        there (``BatchSolver.save`` format, named by the partition and a
+        fingerprint of its problems and options) every ``checkpoint_every``
+        seconds and when it ends; a partition that is run again (its worker
+        died, or the whole call is repeated) resumes from its file.  The
+        files stay after the run (delete them to solve afresh).
+    checkpoint_every : float, default 10.0
+        Seconds between checkpoints of a running partition (0: each round).
+    progress : bool or None, default None
+        A progress bar of finished problems (counted as partitions end);
+        None: only when stderr is a terminal.
+    args : tuple
+        Extra arguments of ``fg_batch``.
+    **options
+        As for ``lbfgsb.minimize_batch`` (``threads`` and ``window`` apply
+        to each partition's ``BatchSolver`` on its worker).
+
+    Returns
+    -------
+    list of OptimizeResult
+        In problem order; bitwise those of ``lbfgsb.minimize_batch``.
+    """
+    distributed = _distributed()
+    X0 = np.asarray(X0)
+    if X0.dtype.kind not in 'biuf':
+        raise ValueError(f"X0 must be a real numeric array, got dtype {X0.dtype}")
+    if X0.ndim != 2 or X0.shape[1] == 0:
+        raise ValueError(f"X0 must have shape (B, n) with n >= 1, got {X0.shape}")
+    X0 = X0.astype(np.float64)
+    B, n = X0.shape
+    if not isinstance(args, tuple):
+        args = (args,)
+    solver_opts = {k: v for k, v in options.items() if k not in ("threads", "window")}
+    _solver_options(**solver_opts)          # bad options raise here, not on a worker
+    if client is None:
+        try:
+            client = distributed.get_client()
+        except ValueError:
+            raise ValueError("no Dask client: pass client= or create a "
+                             "distributed.Client first") from None
+    if partitions is None:
+        nthreads = sum(client.nthreads().values()) or 1
+        partitions = 2 * nthreads
+    partitions = int(partitions)
+    if partitions < 1:
+        raise ValueError(f"partitions must be a positive integer, got {partitions}")
+    partitions = max(1, min(partitions, B))
+    edges = np.linspace(0, B, partitions + 1).round().astype(int)
+    if checkpoint_dir is not None:
+        checkpoint_dir = os.fspath(checkpoint_dir)
+        os.makedirs(checkpoint_dir, exist_ok=True)
+    every = float(checkpoint_every)
+    futures = {}
+    for p in range(partitions):
+        lo, hi = int(edges[p]), int(edges[p + 1])
+        path = None
+        if checkpoint_dir is not None:
+            name = f"part{p:05d}-{lo}-{hi}-{_fingerprint(X0, bounds, solver_opts, lo, hi)}.npz"
+            path = os.path.join(checkpoint_dir, name)
+        fut = client.submit(_solve_partition, fg_batch, X0[lo:hi],
+                            _partition_bounds(bounds, lo, hi, B, n), lo,
+                            options, args, path, every, pure=False)
+        futures[fut] = p
+    parts = [None] * partitions
+    with Progress(B, progress) as bar:
+        done = 0
+        for fut in distributed.as_completed(list(futures)):
+            p = futures.pop(fut)
+            parts[p] = fut.result()     # on the client now: a dead worker cannot lose it
+            fut.release()
+            done += len(parts[p])
+            bar.update(done)
+    return [r for part in parts for r in part]
