@@ -2,6 +2,8 @@
 from the definitions in their SIF files (ALLINIT, LINVERSE, PENTDI, PROBPENL,
 QRTQUAD, PALMER1-4, BQPGASIM).  See NOTES.md."""
 
+import math
+
 import numpy as np
 
 from ._core import Fixed, Scalable, register
@@ -266,9 +268,13 @@ def _palmer_build(name):
         a, b, c, d = x
         q = 1.0 / (c + t2 / d)
         r = a * t2 + b * q - y
-        f = r @ r
+        # math.fsum, not r @ r and J.T @ r: numpy's dot runs OpenBLAS, whose
+        # summation order depends on the CPU, and PALMER3's path is sensitive
+        # enough that the last bit of f decides which minimizer is found.  A
+        # correctly rounded sum makes the objective the same on every machine.
+        f = math.fsum(r * r)
         J = np.column_stack([t2, q, -b * q * q, b * q * q * t2 / (d * d)])
-        return f, 2.0 * (J.T @ r)
+        return f, 2.0 * np.array([math.fsum(J[:, k] * r) for k in range(4)])
 
     return _d(np.ones(4), [-INF, 1e-5, 1e-5, 1e-5], np.full(4, INF), fg)
 
