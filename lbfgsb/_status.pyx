@@ -79,6 +79,10 @@ PORT_DEPARTURES = (
     Deviation("lnsrlb_iprint", "lnsrlb", "the port",
               "iprint is passed in (Debian's silence patch tests an uninitialised local); "
               "the 'ascent direction' message prints when iprint >= 0", False, 0),
+    Deviation("kernels", "BLAS/LAPACK", "the port",
+              "kernels='scipy' (default): SciPy's OpenBLAS; kernels='reference': the port's "
+              "own netlib-order ddot, daxpy, dcopy, dscal, dnrm2, dpotrf, dtrtrs (the Fortran "
+              "links the system's libblas/liblapack)", False, 0),
     Deviation("timer", "timer", "the port",
               "a monotonic wall clock instead of CPU time; fills only dsave(6..10), which "
               "nothing reads", False, 0),

@@ -7,6 +7,7 @@ dpotrf path (n > 64)."""
 import ctypes
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -290,3 +291,45 @@ def test_setulb_and_scipy_setulb_take_kernels():
                                     np.zeros(2, np.int32), np.zeros(lls, np.int32),
                                     np.zeros(lis, np.int32), np.zeros(lds), 20,
                                     np.zeros(2, np.int32), kernels="blis")
+
+
+# ---------------------------------------------------------------------------
+# the README's example: the same bits under every OpenBLAS core type
+
+CORETYPES = ("Prescott", "Nehalem", "Sandybridge", "Haswell", "SkylakeX")
+
+
+def _readme_block():
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("## Same results on every machine"):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def _run_block(block, coretype, threads=1):
+    env = dict(os.environ, OPENBLAS_CORETYPE=coretype, OPENBLAS_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-P", "-c", block], env=env, capture_output=True,
+                         text=True)
+    return out.returncode, out.stdout.strip(), out.stderr[-500:]
+
+
+def test_readme_example_gives_the_same_bits_under_every_openblas_core_type():
+    block = _readme_block()
+    results = {}
+    for coretype, threads in [(c, 1) for c in CORETYPES] + [("Haswell", 2)]:
+        rc, out, err = _run_block(block, coretype, threads)
+        if rc < 0:                          # SIGILL: this CPU lacks the instructions
+            continue
+        assert rc == 0, err
+        results[coretype, threads] = out
+    assert len(results) >= 2
+    assert set(results.values()) == {"521 628 970.9242007018009 0x1.e5764c3566967p+9"}, results
+
+
+def test_scipy_kernels_depend_on_the_core_type_in_the_readme_example():
+    """The README's table: with kernels="scipy" the same run ends elsewhere
+    under another core type (what kernels="reference" removes)."""
+    block = _readme_block().replace('kernels="reference"', 'kernels="scipy"')
+    outs = {_run_block(block, c)[1] for c in ("Prescott", "Haswell")}
+    assert len(outs) == 2

@@ -2,7 +2,7 @@
 
     python3 tools/bench_worker.py '<json spec>'    ->  prints one JSON line
 
-spec: impl (port | scipy | fortran | pylbfgsb), kind, n, m, maxiter, reps,
+spec: impl (port | port-reference | scipy | fortran | pylbfgsb), kind, n, m, maxiter, reps,
 mem (bool: report tracemalloc peak and RSS high-water of one more run).
 Times each run (wall, ``time.perf_counter``) and, separately, the time spent
 inside the objective, so the solver's own time is total - objective.  Kept
@@ -24,10 +24,13 @@ import bench_problems  # noqa: E402
 def _solver(impl):
     """(run(fg, x0, lo, up, m, maxiter) -> (nit, nfev, x))."""
     import numpy as np
-    if impl in ("port", "scipy"):
-        if impl == "port":
+    if impl in ("port", "port-reference", "scipy"):
+        if impl.startswith("port"):
             import lbfgsb
-            mini = lbfgsb.minimize
+            kernels = "reference" if impl == "port-reference" else "scipy"
+
+            def mini(*args, **opt):
+                return lbfgsb.minimize(*args, kernels=kernels, **opt)
         else:
             from scipy.optimize import minimize as smin
 

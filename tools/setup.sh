@@ -7,14 +7,15 @@ cd "$(dirname "$0")/.."
 
 # libblas3 / liblapack3: Debian's reference (netlib) BLAS and LAPACK, the oracle
 # of kernels="reference" (tests/test_kernels.py) and the BLAS of the harness's
-# fortran-system column.
+# fortran-system column; clang: the compiler variant of tools/invariance.py.
 if ! ldconfig -p 2>/dev/null | grep -q 'liblbfgsb.so.0' || ! command -v gfortran >/dev/null \
         || ! [ -e /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ] \
-        || ! [ -e /usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3 ]; then
+        || ! [ -e /usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3 ] \
+        || ! command -v clang >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq liblbfgsb0 gfortran libblas3 liblapack3 >/dev/null
+        apt-get install -y -qq liblbfgsb0 gfortran libblas3 liblapack3 clang >/dev/null
     else
         echo "setup: liblbfgsb0 (Debian's Fortran L-BFGS-B) is not installed and" \
              "cannot be installed here; the Fortran column will be skipped." >&2
@@ -24,7 +25,7 @@ fi
 PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check \
     "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
-    pytest hypothesis matplotlib "dask[distributed]"
+    pytest hypothesis matplotlib "dask[distributed]" threadpoolctl
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
 
 # SciPy 1.14.1 (the last SciPy whose L-BFGS-B is the compiled Fortran), in its
