@@ -18,12 +18,15 @@ differing state field, its subroutine and the call.  --no-attribute skips the
 replays.  Tables fit 100 columns (--wide: every column, unabridged).
 
 Implementations (--impl, comma separated): port, port-scipy (the port with
-flavour="scipy"), port:FLAVOUR (the port with any flavour, e.g.
-port:lnsrlb_dnrm2+formk_dtrtrs_blocked), port-scipy-api (lbfgsb.scipy_setulb), scipy
-(scipy.optimize._lbfgsb.setulb), fortran (Debian's Fortran L-BFGS-B 3.0 on
-SciPy's OpenBLAS), fortran-system (the same on the system BLAS).  Each is
-compared with its reference: --ref (default fortran), except port-scipy and
-port-scipy-api, compared with scipy.
+flavour="scipy"), port-reference (kernels="reference"), port:FLAVOUR (the port
+with any flavour, e.g. port:lnsrlb_dnrm2+formk_dtrtrs_blocked or port:scipy114;
+append @reference for the reference kernels), port-scipy-api
+(lbfgsb.scipy_setulb), scipy (scipy.optimize._lbfgsb.setulb), scipy114 (SciPy
+1.14.1's Fortran setulb, out of process from tools/_build/scipy114), fortran
+(Debian's Fortran L-BFGS-B 3.0 on SciPy's OpenBLAS), fortran-system (the same
+on the system BLAS).  Each is compared with its reference: --ref (default
+fortran), except port-scipy and port-scipy-api, compared with scipy, and
+port-reference, compared with fortran-system.
 
 Modes: free (each runs to termination on its own evaluations; the k-th f/g
 point and k-th iterate are compared), lockstep (f, g evaluated at the
