@@ -19,8 +19,15 @@ deviations
     selects (``flavour="scipy"`` is all of SciPy's, any subset is accepted)
     and the port's own.
 BatchSolver, minimize_batch
-    Many independent problems in lock-step, one vectorised evaluation per
-    round.
+    Many independent problems, one vectorised evaluation per round, stepped
+    in a cache-sized window.
+patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
+    Make SciPy's own ``minimize(method='L-BFGS-B')`` and ``fmin_l_bfgs_b``
+    run on the port, for code you don't own (importing lbfgsb patches
+    nothing).
+
+``lbfgsb.dask.minimize_batch`` (a submodule, not imported here; needs
+``dask[distributed]``) runs a batch on a Dask cluster.
 """
 
 import importlib.util as _ilu
@@ -40,6 +47,7 @@ if _ilu.find_spec("lbfgsb._setulb") is None:
 del _ilu, _os
 
 from lbfgsb._api import fmin_l_bfgs_b, minimize  # noqa: E402
+from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_scipy  # noqa: E402,E501
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes  # noqa: E402
 from lbfgsb._batch import BatchSolver, minimize_batch  # noqa: E402
 from lbfgsb._solver import Solver  # noqa: E402
@@ -49,4 +57,5 @@ __version__ = "0.1.0"
 
 __all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
            "workspace_sizes", "Solver", "BatchSolver", "minimize_batch", "deviations",
+           "patch_scipy", "unpatch_scipy", "scipy_patched", "scipy_is_patched",
            "__version__"]

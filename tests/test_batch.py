@@ -321,3 +321,14 @@ def test_a_batch_file_stores_each_field_once_for_all_problems_and_old_files_load
     assert b.done
     for r, s in zip(a.results(), b.results()):
         assert_same_result(r, s)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    X0, fg_batch, _ = make_problems(30, seed=15)
+    quiet = lbfgsb.minimize_batch(fg_batch, X0)      # stderr is not a terminal here
+    assert capsys.readouterr().err == ""
+    shown = lbfgsb.minimize_batch(fg_batch, X0, progress=True)
+    err = capsys.readouterr().err
+    assert "30/30 problems" in err and err.endswith("\n")
+    for r, s in zip(quiet, shown):
+        assert_same_result(r, s)

@@ -430,6 +430,14 @@ def test_fuzz_minimize_hostile_arguments_give_clear_error_or_consistent_result(
             res = lbfgsb.minimize(fun, x0, jac=jac, bounds=bnds, maxcor=maxcor,
                                   ftol=ftol, gtol=gtol, maxfun=maxfun,
                                   maxiter=maxiter, maxls=maxls, flavour=flavour)
+            if "status" not in res:
+                # SciPy's result when no variable is free (x0 empty, or every
+                # variable fixed by its bounds): one evaluation, no status
+                assert res.message == "All independent variables were fixed by bounds."
+                assert res.nfev == 1 and res.success
+                fx = fun(res.x)
+                assert res.fun == (fx[0] if isinstance(fx, tuple) else fx)
+                return
             x, f, status, task = res.x, res.fun, res.status, res.task
     except CLEAR:
         return

@@ -15,18 +15,10 @@ Skipped without liblbfgsb0 or without the reference libblas3 (a failure
 under CI=true, where tools/setup.sh installs them).
 """
 import os
-import sys
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = os.path.join(ROOT, "tools")
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
-
-import harness  # noqa: E402
+from tools import harness      # (conftest.py puts the repository root on the path)
 
 CI = os.environ.get("CI", "").strip().lower() == "true"
 

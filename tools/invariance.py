@@ -10,12 +10,14 @@ termination with
 
 in a fresh process per configuration: ``OPENBLAS_CORETYPE`` set to each core
 type in ``--coretypes`` that this CPU can run (OpenBLAS then uses that
-processor's ``ddot``/``dgemm``/... kernels, as it would on such a machine),
-``OPENBLAS_NUM_THREADS`` 1 and 2, and the port built as ``--variants``
-(``release``: the build importable here; ``O0``: ``-O0``; ``O3-native``:
-``-O3 -march=native``; ``clang``: clang ``-O3 -march=native``; each built
-with ``tools/devbuild.sh`` into /tmp, the project's ``-ffp-contract=off``
-kept).  A trajectory is the sequence of (x, (f, g)) of every evaluation, each
+processor's ``ddot``/``dgemm``/... kernels, as it would on such a machine; a
+core type the CPU cannot run is reported as skipped), ``OPENBLAS_NUM_THREADS``
+1 and 2, and the port built as ``--variants`` (``release``: the build
+importable here; ``O0``: ``-O0``; ``O3-native``: ``-O3 -march=native``;
+``clang``: clang ``-O3 -march=native``; each built with ``tools/devbuild.sh``
+into /tmp, the project's ``-ffp-contract=off`` kept).  The importable build
+runs every core type with 1 and 2 threads and all three implementations; the
+other builds run the port's two kernel sets at each core type, 1 thread.  A trajectory is the sequence of (x, (f, g)) of every evaluation, each
 hashed; two runs are the same when every hash and the end are equal.
 
 The objective is held fixed: the problems' ``fg`` use NumPy, whose own

@@ -22,10 +22,30 @@ if ! ldconfig -p 2>/dev/null | grep -q 'liblbfgsb.so.0' || ! command -v gfortran
     fi
 fi
 
+# The oracle must be the netlib build: under CI, point the libblas.so.3 /
+# liblapack.so.3 alternatives at Debian's reference libraries if another BLAS
+# (OpenBLAS, BLIS, ...) took them; elsewhere only say so (a machine-wide choice).
+for lib in blas lapack; do
+    link=/usr/lib/x86_64-linux-gnu/lib$lib.so.3
+    want=/usr/lib/x86_64-linux-gnu/$lib/lib$lib.so.3
+    if [ -e "$want" ] && [ "$(readlink -f "$link")" != "$(readlink -f "$want")" ]; then
+        if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
+            update-alternatives --quiet --set "lib$lib.so.3-x86_64-linux-gnu" "$want"
+        else
+            echo "setup: $link is not Debian's reference lib${lib}3; the kernels=\"reference\"" \
+                 "oracle tests and fortran-system will skip (update-alternatives --set" \
+                 "lib$lib.so.3-x86_64-linux-gnu $want)" >&2
+        fi
+    fi
+done
+
 PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check \
     "meson-python>=0.15" "meson>=1.2" ninja "Cython>=3.0" "numpy>=1.25" "scipy>=1.15" \
     pytest hypothesis matplotlib "dask[distributed]" threadpoolctl
+# the foreign suites run under lbfgsb.patch_scipy (tools/foreign_tests.py):
+# scikit-learn's tests ship with it; the suites run on pytest-xdist
+$PY -m pip install -q --disable-pip-version-check scikit-learn pytest-xdist
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
 
 # SciPy 1.14.1 (the last SciPy whose L-BFGS-B is the compiled Fortran), in its

@@ -1,0 +1,221 @@
+"""``patch_scipy``: SciPy's L-BFGS-B runs on the port, for code you don't own.
+
+What is replaced, exactly
+-------------------------
+One private SciPy function, ``_minimize_lbfgsb``, at the two places where it is
+looked up at call time:
+
+* ``scipy.optimize._minimize._minimize_lbfgsb`` -- what
+  ``scipy.optimize.minimize(method='L-BFGS-B')`` calls (``_minimize`` imports
+  it by name, so its own global is the one that counts);
+* ``scipy.optimize._lbfgsb_py._minimize_lbfgsb`` -- what SciPy's public
+  ``scipy.optimize.fmin_l_bfgs_b`` calls, through its module's globals.
+
+No public name is replaced.  ``scipy.optimize.fmin_l_bfgs_b`` stays SciPy's own
+function (its argument handling, ``MemoizeJac``, callback wrapping and
+deprecation warnings are SciPy's) and runs on the port because the function
+it calls is the port's.  Hence a reference bound before patching (``from
+scipy.optimize import fmin_l_bfgs_b`` at a module's import, as scikit-learn
+does) runs on the port too, and so does everything that goes through
+``minimize``: ``basinhopping``, ``dual_annealing``, ``differential_evolution``'s
+polish, ``shgo``'s local searches with ``L-BFGS-B``.  Not covered: a caller of
+SciPy's compiled ``scipy.optimize._lbfgsb.setulb`` (a private reverse-
+communication routine with its own loop) and a reference to the private
+``_minimize_lbfgsb`` itself bound before patching.
+
+The private contract the replacement honours (SciPy 1.15 - 1.17)
+----------------------------------------------------------------
+The same signature (``disp``, ``iprint`` with SciPy's ``DeprecationWarning``
+and no output; ``finite_diff_rel_step``, ``workers``; unknown options warned
+by SciPy's own ``_check_unknown_options``).  ``callback`` arrives already
+wrapped by SciPy (``_wrap_callback``: it takes one ``OptimizeResult``) and is
+called through SciPy's ``_call_callback_maybe_halt``, so a ``StopIteration``
+sets ``callback.stop_iteration`` and ``minimize`` reports status 99 itself.
+``bounds`` arrive standardised by ``minimize`` (old-style pairs, fixed
+variables already removed by ``minimize``'s ``remove_vars`` when finite
+differences are needed, the all-fixed case never reaching the solver) or as
+the user gave them to ``fmin_l_bfgs_b``; the replacement removes nothing
+itself.  The result has exactly SciPy's fields: ``fun, jac, nfev, njev, nit,
+status, message, x, success, hess_inv`` (the port's extra ``task`` is
+dropped), with ``message`` and ``status`` before ``minimize``'s callback
+override.
+"""
+
+import contextlib
+import inspect
+import threading
+import warnings
+
+from lbfgsb._status import flavour_label
+
+__all__ = ["patch_scipy", "unpatch_scipy", "scipy_is_patched", "scipy_patched"]
+
+# the modules whose global ``_minimize_lbfgsb`` is looked up at call time
+_TARGETS = ("scipy.optimize._minimize", "scipy.optimize._lbfgsb_py")
+_NAME = "_minimize_lbfgsb"
+
+_lock = threading.RLock()
+_saved = {}          # module name -> the object it held before patch_scipy()
+_current = None      # the installed replacement, or None
+_calls = 0           # how many times a replacement ran (read by lbfgsb.pytest_plugin)
+
+
+def _modules():
+    import importlib
+    return [importlib.import_module(name) for name in _TARGETS]
+
+
+def _make_replacement(flavour, original):
+    """SciPy's ``_minimize_lbfgsb`` contract, solved by the port in ``flavour``."""
+    from scipy.optimize._optimize import _check_unknown_options
+
+    from lbfgsb._api import _DEPRECATED, _NoValue
+    from lbfgsb._api import _minimize_lbfgsb as port_minimize_lbfgsb
+
+    def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
+                         disp=_NoValue, maxcor=10, ftol=2.2204460492503131e-09,
+                         gtol=1e-5, eps=1e-8, maxfun=15000, maxiter=15000,
+                         iprint=_NoValue, callback=None, maxls=20,
+                         finite_diff_rel_step=None, workers=None,
+                         **unknown_options):
+        global _calls
+        _calls += 1
+        # SciPy's own check: the same OptimizeWarning text at the same depth
+        _check_unknown_options(unknown_options)
+        # as SciPy >= 1.15: disp and iprint are deprecated and print nothing
+        # (warned here, in the frame SciPy warns from, so stacklevel=3 names
+        # the same caller)
+        for given in (disp, iprint):
+            if given is not _NoValue:
+                warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=3)
+
+        # the rest of the contract is the port's own _minimize_lbfgsb (it is
+        # written to SciPy's); disp, iprint and the unknown options were
+        # dealt with above, in this frame, and are not passed on
+        res = port_minimize_lbfgsb(
+            fun, x0, args=args, jac=jac, bounds=bounds, maxcor=maxcor,
+            ftol=ftol, gtol=gtol, eps=eps, maxfun=maxfun, maxiter=maxiter,
+            callback=callback, maxls=maxls,
+            finite_diff_rel_step=finite_diff_rel_step, workers=workers,
+            flavour=flavour)
+        res.pop("task", None)
+        return res
+
+    _minimize_lbfgsb.__doc__ = (
+        f"SciPy's ``_minimize_lbfgsb``, solved by the lbfgsb port "
+        f"(flavour={flavour!r}; installed by ``lbfgsb.patch_scipy``).\n"
+        + (original.__doc__ or ""))
+    _minimize_lbfgsb.lbfgsb_flavour = flavour
+    return _minimize_lbfgsb
+
+
+def _check_contract(original):
+    """Refuse a SciPy whose ``_minimize_lbfgsb`` takes a parameter the
+    replacement does not know (its contract changed)."""
+    try:
+        theirs = inspect.signature(original).parameters
+    except (TypeError, ValueError):
+        return
+    ours = ("fun", "x0", "args", "jac", "bounds", "disp", "maxcor", "ftol", "gtol",
+            "eps", "maxfun", "maxiter", "iprint", "callback", "maxls",
+            "finite_diff_rel_step", "workers", "unknown_options")
+    unknown = [p for p in theirs if p not in ours]
+    if unknown:
+        raise RuntimeError(
+            "lbfgsb.patch_scipy: this SciPy's private _minimize_lbfgsb takes "
+            f"parameters the port's replacement does not know ({', '.join(unknown)}); "
+            "refusing to patch rather than drop them")
+
+
+def patch_scipy(flavour="fortran"):
+    """Make SciPy's L-BFGS-B (``minimize(method='L-BFGS-B')``,
+    ``fmin_l_bfgs_b``) run on the port.
+
+    Replaces SciPy's private ``_minimize_lbfgsb`` where ``minimize`` and
+    ``fmin_l_bfgs_b`` look it up (``scipy.optimize._minimize`` and
+    ``scipy.optimize._lbfgsb_py``); no public name changes, so references to
+    ``scipy.optimize.minimize`` or ``fmin_l_bfgs_b`` bound before the call run
+    on the port too.  Idempotent; calling it again with another flavour
+    switches the flavour.  Importing ``lbfgsb`` patches nothing.
+
+    Parameters
+    ----------
+    flavour : str or set of str, optional
+        The port's arithmetic: the Fortran's ("fortran", default), bit for
+        bit SciPy's C translation ("scipy") or SciPy <= 1.14's Fortran
+        ("scipy114"), or any set of deviation names (``lbfgsb.deviations()``).
+
+    See Also
+    --------
+    unpatch_scipy, scipy_patched, scipy_is_patched
+    """
+    global _current
+    flavour = flavour_label(flavour)     # ValueError naming the deviations
+    with _lock:
+        mods = _modules()
+        if _current is None:
+            originals = {m.__name__: getattr(m, _NAME) for m in mods}
+            _check_contract(originals["scipy.optimize._lbfgsb_py"])
+            _saved.update(originals)
+        elif _current.lbfgsb_flavour == flavour:
+            return
+        repl = _make_replacement(flavour, _saved["scipy.optimize._lbfgsb_py"])
+        for m in mods:
+            setattr(m, _NAME, repl)
+        _current = repl
+
+
+def unpatch_scipy():
+    """Give SciPy its own ``_minimize_lbfgsb`` back (undo ``patch_scipy``).
+
+    A no-op when SciPy is not patched.  A module whose ``_minimize_lbfgsb``
+    was replaced again by someone else after ``patch_scipy`` is left as it is,
+    with a ``RuntimeWarning``.
+    """
+    global _current
+    with _lock:
+        if _current is None:
+            return
+        for m in _modules():
+            if getattr(m, _NAME) is _current:
+                setattr(m, _NAME, _saved[m.__name__])
+            else:
+                warnings.warn(f"{m.__name__}.{_NAME} was replaced by something else "
+                              "after lbfgsb.patch_scipy(); left as it is",
+                              RuntimeWarning, stacklevel=2)
+        _saved.clear()
+        _current = None
+
+
+def scipy_is_patched():
+    """The flavour SciPy's L-BFGS-B runs in on the port, or None when SciPy's own
+    code runs (not patched)."""
+    with _lock:
+        return None if _current is None else _current.lbfgsb_flavour
+
+
+@contextlib.contextmanager
+def scipy_patched(flavour="fortran"):
+    """Context manager: SciPy's L-BFGS-B runs on the port inside the block.
+
+    On exit the state before the block comes back (unpatched, or patched in
+    the flavour it had), also when the block raises; blocks nest.
+
+    Examples
+    --------
+    >>> import numpy as np, lbfgsb
+    >>> from scipy.optimize import minimize, rosen
+    >>> with lbfgsb.scipy_patched():
+    ...     res = minimize(rosen, np.zeros(3), method="L-BFGS-B")
+    """
+    with _lock:
+        before = scipy_is_patched()
+        patch_scipy(flavour)
+    try:
+        yield
+    finally:
+        with _lock:
+            if before is None:
+                unpatch_scipy()
+            else:
+                patch_scipy(before)
