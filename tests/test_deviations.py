@@ -128,6 +128,10 @@ def test_every_entry_point_accepts_a_subset_and_agrees_with_minimize():
         return np.array(fs), np.array(gs)
     out = lbfgsb.minimize_batch(fg_batch, x0[None, :], flavour=SUBSET)
     assert_array_equal(out[0].x, ref.x)
+    import scipy.optimize as so
+    with lbfgsb.scipy_patched(flavour=SUBSET):
+        sp = so.minimize(rosen_fg, x0, jac=True, method="L-BFGS-B")
+    assert_array_equal(sp.x, ref.x) and sp.nfev == ref.nfev
     # the switches act: the subset leaves the Fortran's path
     fortran = lbfgsb.minimize(rosen_fg, x0, jac=True, flavour="fortran")
     assert (fortran.fun, fortran.nfev) != (ref.fun, ref.nfev)
