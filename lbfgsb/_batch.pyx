@@ -434,7 +434,7 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), *, progress=None,
     """
     batch = BatchSolver(X0, bounds, **options)
     with Progress(len(batch), progress) as bar:
-        run_rounds(batch, fg_batch, args, on_round=bar.update)
+        run_rounds(batch, fg_batch, args, on_round=bar.update if bar.show else None)
     return batch.results()
 
 
