@@ -14,6 +14,10 @@ scipy_setulb
 Solver
     L-BFGS-B as an ask/tell object, with checkpoints (``state_dict``,
     ``from_state``, pickle, ``save``/``load``).
+deviations
+    The documented departures from the Fortran: the switches a ``flavour``
+    selects (``flavour="scipy"`` is all of SciPy's, any subset is accepted)
+    and the port's own.
 BatchSolver, minimize_batch
     Many independent problems, one vectorised evaluation per round, stepped
     in a cache-sized window.
@@ -26,15 +30,32 @@ patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
 ``dask[distributed]``) runs a batch on a Dask cluster.
 """
 
-from lbfgsb._api import fmin_l_bfgs_b, minimize
-from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_scipy
-from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes
-from lbfgsb._batch import BatchSolver, minimize_batch
-from lbfgsb._solver import Solver
+import importlib.util as _ilu
+import os as _os
+
+if _ilu.find_spec("lbfgsb._setulb") is None:
+    # the uncompiled source tree (e.g. the repository root as the current
+    # directory) shadows the built package: say so, not a circular import
+    raise ImportError(
+        "lbfgsb was imported from %s, a source tree without the compiled "
+        "extension modules (it shadows any installed lbfgsb). Run Python from "
+        "another directory, or with -P so that the current directory is not on "
+        "sys.path (python3 -P -c 'import lbfgsb'); to use this checkout, build it "
+        "(pip install --no-build-isolation . , or for development: "
+        "PYTHONPATH=$(bash tools/devbuild.sh NAME) python3 -P ...)."
+        % _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+del _ilu, _os
+
+from lbfgsb._api import fmin_l_bfgs_b, minimize  # noqa: E402
+from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_scipy  # noqa: E402,E501
+from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes  # noqa: E402
+from lbfgsb._batch import BatchSolver, minimize_batch  # noqa: E402
+from lbfgsb._solver import Solver  # noqa: E402
+from lbfgsb._status import deviations  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
-           "workspace_sizes", "Solver", "BatchSolver", "minimize_batch",
+           "workspace_sizes", "Solver", "BatchSolver", "minimize_batch", "deviations",
            "patch_scipy", "unpatch_scipy", "scipy_patched", "scipy_is_patched",
            "__version__"]

@@ -33,7 +33,7 @@ except ImportError:                     # pragma: no cover
 
 from lbfgsb import _driver, _rcomm
 from lbfgsb._kernels import kernels_code
-from lbfgsb._status import FLAVOURS, scipy_message
+from lbfgsb._status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
@@ -164,8 +164,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     wrapped by ``_wrap_callback`` as ``minimize`` and ``fmin_l_bfgs_b`` do.
     """
     _check_unknown_options(unknown_options)
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of {sorted(FLAVOURS)}")
+    flavour_bits = flavour_code(flavour)
     kernels_code(kernels)
     m = maxcor
     pgtol = gtol
@@ -259,7 +258,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     f, g, nfev, njev, nit, task = _driver.drive(
         obj, x, low_bnd, upper_bnd, nbd, m_c, factr_c, pgtol_c,
         tmaxiter or 0, tmaxfun or 0, limits, maxls_c, _c_int(trace), halt,
-        FLAVOURS[flavour], kernels, wa, iwa, isave, dsave, lsave)
+        flavour_bits, kernels, wa, iwa, isave, dsave, lsave)
 
     if task.startswith("CONV"):
         warnflag = 0
@@ -334,7 +333,8 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         eps : float or array (1e-8), maxfun : int (15000), maxiter : int
         (15000), maxls : int (20), finite_diff_rel_step, workers, disp and
         iprint (deprecated in SciPy: a DeprecationWarning, no effect), and the
-        port's own: flavour : {'fortran', 'scipy'}, kernels : {'scipy',
+        port's own: flavour : 'fortran', 'scipy' or a set of deviation names
+        (``lbfgsb.deviations()``), kernels : {'scipy',
         'reference'} (the BLAS/LAPACK of the algorithm: SciPy's, or the port's
         own for the same bits on every machine), trace : int (-1; the
         Fortran's ``iprint`` trace levels 0, 1, 99, 100, 101 on stdout).
@@ -491,8 +491,10 @@ def fmin_l_bfgs_b(func, x0, fprime=None, args=(), approx_grad=0, bounds=None,
         iteration; ``StopIteration`` stops the run (warnflag 2).
     maxls : int, optional
         Maximum number of line-search steps per iteration (20).
-    flavour : {'fortran', 'scipy'}, keyword-only
-        Whose arithmetic to follow where SciPy's C departs from the Fortran.
+    flavour : str or set of str, keyword-only
+        Whose arithmetic to follow where SciPy's C departs from the Fortran:
+        'fortran' (default), 'scipy', or any set of deviation names
+        (``lbfgsb.deviations()``).
     kernels : {'scipy', 'reference'}, keyword-only
         The BLAS/LAPACK of the algorithm: SciPy's, or the port's own
         (netlib's order, the same bits on every machine).

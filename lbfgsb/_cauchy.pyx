@@ -16,7 +16,7 @@ from lbfgsb._kernels cimport Kernels, kernels_for
 from libc.math cimport fabs
 
 from lbfgsb._bmv cimport bmv
-from lbfgsb._status cimport FLAVOUR_SCIPY
+from lbfgsb._status cimport DEV_CAUCHY_DEAD_EXIT
 from lbfgsb._print cimport (write_cauchy_subgnorm_zero, write_cauchy_entered,
                             write_cauchy_breakpoints, write_cauchy_piece,
                             write_cauchy_fixed, write_cauchy_gcp, write_cauchy_x,
@@ -236,9 +236,10 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             # iprint: if iprint >= 100, 'Variable  ', ibp, '  is fixed.'
             if iprint >= 100:
                 write_cauchy_fixed(ibp)
-            # flavour "scipy": SciPy's C can never take this exit (its test
-            # compares a 0-based count with n); it goes on through the segment
-            if nleft == 0 and nbreak == n and flavour != FLAVOUR_SCIPY:
+            # deviation cauchy_dead_exit (SciPy's C): this exit can never be
+            # taken (its test compares a 0-based count with n); it goes on
+            # through the segment
+            if nleft == 0 and nbreak == n and not (flavour & DEV_CAUCHY_DEAD_EXIT):
                 # every variable is fixed: xcp is the GCP
                 dtm = dt
                 # goto 999

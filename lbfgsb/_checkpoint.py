@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from lbfgsb import _rcomm
-from lbfgsb._status import FLAVOURS, scipy_codes_from_task
+from lbfgsb._status import flavour_label, scipy_codes_from_task
 from lbfgsb._kernels import KERNELS
 
 FORMAT = "lbfgsb.Solver"
@@ -156,9 +156,10 @@ def check_solver_state(d):
     flavour = d["flavour"]
     if isinstance(flavour, np.ndarray):
         flavour = flavour.item()
-    if flavour not in FLAVOURS:
-        raise ValueError(f"checkpoint: unknown flavour {flavour!r}")
-    s["flavour"] = flavour
+    try:
+        s["flavour"] = flavour_label(flavour)
+    except ValueError as exc:
+        raise ValueError(f"checkpoint: {exc}") from None
     # kernels: new in version 2 (version 1 runs used SciPy's kernels)
     if version >= 2 and "kernels" not in d:
         raise ValueError("checkpoint: missing entries ['kernels']")

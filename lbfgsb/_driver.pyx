@@ -15,8 +15,8 @@ from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release,
 from libc.string cimport memcpy
 
 from lbfgsb._kernels cimport kernels_for
-from lbfgsb._status cimport FLAVOUR_SCIPY, settask
-from lbfgsb._solver cimport (Run, RUN_FG, RUN_NEW_X, run_new_x, run_record,
+from lbfgsb._status cimport settask
+from lbfgsb._solver cimport (Run, RUN_FG, f_by_value, RUN_NEW_X, run_new_x, run_record,
                              run_reuse, run_step)
 
 
@@ -230,8 +230,8 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
 
     Returns ``(f, g, nfev, njev, nit, task)``: f as the objective returned it
     at the last evaluation (SciPy's initial 0-d array of zero when setulb
-    asked for none), or the Fortran's restored f (flavour "fortran", after a failed
-    line search); ``task`` is the Fortran's final task string.
+    asked for none), or the Fortran's restored f (after a failed line search, unless the
+    flavour has driver_f_by_value); ``task`` is the Fortran's final task string.
     """
     cdef int n = x.shape[0]
     cdef double[::1] g = np.zeros(n, dtype=np.float64)
@@ -321,7 +321,7 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
                     settask(r.task, b'STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT')
         else:
             break
-    if flavour != FLAVOUR_SCIPY and not (r.f == flast or (r.f != r.f and flast != flast)):
+    if not f_by_value(&r) and not (r.f == flast or (r.f != r.f and flast != flast)):
         # the Fortran restored f with x and g (a failed line search); the
         # objective's type is kept where it can hold the value
         try:

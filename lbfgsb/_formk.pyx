@@ -8,7 +8,7 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 
 
 from lbfgsb._kernels cimport Kernels, kernels_for
-from lbfgsb._status cimport FLAVOUR_SCIPY
+from lbfgsb._status cimport DEV_FORMK_DTRTRS_BLOCKED
 
 import numpy as np
 
@@ -186,8 +186,8 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
     # Form L_b' = L_a^{-1} (R_z' - L_a') column by column:
     # wn(1:col, js) := (L_a')^{-T} wn(1:col, js)   (col x col triangular, 1 rhs), js = col+1..2col
     col2 = 2 * col
-    if flavour == FLAVOUR_SCIPY:
-        # flavour "scipy": SciPy's C solves for all col right-hand sides in one
+    if flavour & DEV_FORMK_DTRTRS_BLOCKED:
+        # deviation formk_dtrtrs_blocked (SciPy's C): it solves for all col right-hand sides in one
         # call (ldb = 2m); the blocked solve rounds differently
         # wn(1:col, col+1:2col) := (L_a')^{-T} wn(1:col, col+1:2col)   (col x col, col rhs)
         kn.dtrtrs(uplo, trans_t, diag, &col, &col, wn, &m2, &wn[col * m2], &m2, info)

@@ -14,7 +14,7 @@ paragraph and step 4 of the L-BFGS-B Algorithm) and the conditions (2.5)-(2.6).
 from lbfgsb._kernels cimport Kernels, kernels_for
 from libc.math cimport fabs, sqrt
 
-from lbfgsb._status cimport TASK_LEN, FLAVOUR_SCIPY, settask, task_starts
+from lbfgsb._status cimport TASK_LEN, DEV_LNSRLB_DNRM2, settask, task_starts
 from lbfgsb._print cimport write_lnsrlb_ascent
 
 
@@ -61,8 +61,8 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
     cdef double s                    # one/dnorm
 
     if not task_starts(task, b'FG_LN'):
-        if flavour == FLAVOUR_SCIPY:
-            # flavour "scipy": SciPy's C takes the norm first, with dnrm2, and
+        if flavour & DEV_LNSRLB_DNRM2:
+            # deviation lnsrlb_dnrm2 (SciPy's C): it takes the norm first, with dnrm2, and
             # squares it (different bits from ddot; see README, flavours)
             # dnorm := ||d||_2   (n x 1)
             dnorm[0] = kn.dnrm2(&n, d, &one_i)

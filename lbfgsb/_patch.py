@@ -46,7 +46,7 @@ import inspect
 import threading
 import warnings
 
-from lbfgsb._status import FLAVOURS
+from lbfgsb._status import flavour_label
 
 __all__ = ["patch_scipy", "unpatch_scipy", "scipy_is_patched", "scipy_patched"]
 
@@ -140,17 +140,17 @@ def patch_scipy(flavour="fortran"):
 
     Parameters
     ----------
-    flavour : {'fortran', 'scipy'}, optional
-        The port's arithmetic: the Fortran's (default) or, bit for bit,
-        SciPy's C translation.
+    flavour : str or set of str, optional
+        The port's arithmetic: the Fortran's ("fortran", default), bit for
+        bit SciPy's C translation ("scipy") or SciPy <= 1.14's Fortran
+        ("scipy114"), or any set of deviation names (``lbfgsb.deviations()``).
 
     See Also
     --------
     unpatch_scipy, scipy_patched, scipy_is_patched
     """
     global _current
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of {sorted(FLAVOURS)}")
+    flavour = flavour_label(flavour)     # ValueError naming the deviations
     with _lock:
         mods = _modules()
         if _current is None:

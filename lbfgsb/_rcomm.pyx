@@ -14,7 +14,7 @@ from lbfgsb cimport _setulb
 from lbfgsb._util cimport errclb
 from lbfgsb._kernels cimport Kernels, kernels_for
 
-from lbfgsb._status import FLAVOURS, scipy_codes_from_task, task_from_scipy_codes
+from lbfgsb._status import flavour_code, scipy_codes_from_task, task_from_scipy_codes
 
 def workspace_sizes(int n, int m):
     """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
@@ -34,11 +34,7 @@ def workspace_sizes(int n, int m):
 
 
 cdef int _flavour_code(flavour) except -1:
-    try:
-        return FLAVOURS[flavour]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of "
-                         f"{sorted(FLAVOURS)}") from None
+    return flavour_code(flavour)
 
 
 cdef object _bytes_view(obj, str name):
@@ -269,9 +265,10 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     maxls : int, optional
         Maximum number of function evaluations in one line search (the
         Fortran's built-in 20 by default).
-    flavour : {"fortran", "scipy"}, keyword-only
+    flavour : str or set of str, keyword-only
         Whose arithmetic to follow where SciPy's C translation departs from
-        the Fortran.
+        the Fortran: "fortran" (none of the deviations), "scipy" (all), or
+        any set of deviation names (``lbfgsb.deviations()``).
     kernels : {"scipy", "reference"}, keyword-only
         Which BLAS/LAPACK computes ``ddot``, ``dpotrf``, ...: SciPy's
         (OpenBLAS: the bits can depend on the CPU) or the port's own, in the

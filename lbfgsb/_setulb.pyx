@@ -13,8 +13,9 @@ Departures from Debian's Fortran, each marked where it happens:
 * ``maxls``: the Fortran gives up the line search after 20 evaluations
   (``iback .ge. 20``); the port takes the limit as an argument, default 20,
   as SciPy does.
-* ``flavour``: selects SciPy's arithmetic where SciPy's C translation departs
-  from the Fortran (see the README's table of flavour differences).
+* ``flavour``: a bitmask of deviations (the DEV_ constants of _status.pxd),
+  each a departure of SciPy's C translation from the Fortran, tested at one
+  place where its name appears (``lbfgsb.deviations()``, README).
 """
 
 from lbfgsb._kernels cimport Kernels
@@ -22,7 +23,9 @@ from libc.math cimport fabs
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 from lbfgsb._status cimport (settask, task_eq, task_starts, TASK_LEN,
-                             FLAVOUR_FORTRAN, FLAVOUR_SCIPY)
+                             DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
+                             DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
+from lbfgsb._linpack cimport linpack_kernels
 from lbfgsb._util cimport active, errclb, freev, matupd, projgr
 from lbfgsb._cauchy cimport cauchy
 from lbfgsb._formk cimport formk, formt
@@ -102,6 +105,10 @@ cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
     lxp = isave[14]
     lwa = isave[15]
 
+    if flavour & DEV_LINPACK_DPOFA_DTRSL:
+        # deviation linpack_dpofa_dtrsl (SciPy <= 1.14): LINPACK's dpofa and
+        # dtrsl serve every dpotrf/dtrtrs call of this run (lbfgsb/_linpack.pyx)
+        kn = linpack_kernels(kn)
     mainlb(n, m, x, l, u, nbd, f, g, factr, pgtol,
            &wa[lws - 1], &wa[lwy - 1], &wa[lsy - 1], &wa[lss - 1], &wa[lwt - 1],
            &wa[lwn - 1], &wa[lsnd - 1], &wa[lz - 1], &wa[lr - 1], &wa[ld - 1],
@@ -239,6 +246,9 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
         # 'info' records the termination information.
         info = 0
         itfile = 8
+        if flavour & DEV_MAINLB_NO_ITFILE:
+            # deviation mainlb_no_itfile (SciPy <= 1.14): no output unit
+            itfile = 0
 
         # Check the input arguments for errors.
         errclb(n, m, factr, l, u, nbd, task, &info, &k)
@@ -374,8 +384,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 continue
             timer(&cpu2)
             cachyt = cachyt + cpu2 - cpu1
-            if flavour == FLAVOUR_SCIPY and nseg > 1:
-                # flavour "scipy", state only: SciPy's C increments the
+            if flavour & DEV_CAUCHY_NSEG_POINTER and nseg > 1:
+                # deviation cauchy_nseg_pointer, state only: SciPy's C increments the
                 # pointer to nseg instead of the count, so its nseg stays 1
                 # and nintol counts Cauchy searches (no effect on iterates)
                 nseg = 1
@@ -523,8 +533,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Compute d = newx - oldx, r = newg - oldg, rr = y'y and dr = y's.
             for i in range(n):
                 r[i] = g[i] - r[i]
-            if flavour == FLAVOUR_SCIPY:
-                # flavour "scipy": SciPy's C squares dnrm2(r) (other bits
+            if flavour & DEV_MAINLB_RR_DNRM2:
+                # deviation mainlb_rr_dnrm2: SciPy's C squares dnrm2(r) (other bits
                 # than ddot; see README, flavours)
                 # rr := ||r||_2^2   (n x 1)
                 ddum = kn.dnrm2(&n, r, &one)

@@ -48,6 +48,7 @@ cdef struct Run:
 
 
 cdef int run_step(Run* r) noexcept nogil
+cdef bint f_by_value(const Run* r) noexcept nogil
 cdef void run_new_x(Run* r, bint halt) noexcept nogil
 cdef int run_advance(Run* r) noexcept nogil
 cdef int run_tell(Run* r, double f) noexcept nogil

@@ -20,7 +20,7 @@ import numpy as np
 
 from libc.string cimport memcpy
 
-from lbfgsb._status cimport FLAVOUR_SCIPY, TASK_LEN, settask, task_starts
+from lbfgsb._status cimport DEV_DRIVER_F_BY_VALUE, TASK_LEN, settask, task_starts
 from lbfgsb cimport _setulb
 from lbfgsb._kernels cimport Kernels, kernels_for
 
@@ -28,7 +28,7 @@ from scipy.optimize import LbfgsInvHessProduct, OptimizeResult
 
 from lbfgsb import _api, _rcomm
 from lbfgsb import _checkpoint as ckpt
-from lbfgsb._status import FLAVOURS, scipy_message
+from lbfgsb._status import flavour_code, flavour_label, scipy_message
 from lbfgsb._kernels import kernels_code
 
 
@@ -42,6 +42,14 @@ cdef inline void _keep(Run* r) noexcept nogil:
         memcpy(r.xk, r.x, r.n * sizeof(double))
         memcpy(r.gk, r.g, r.n * sizeof(double))
         r.fk = r.f
+
+
+cdef bint f_by_value(const Run* r) noexcept nogil:
+    """Deviation driver_f_by_value (SciPy's C): the driver hands setulb f by
+    value, so the f that mainlb restores after a failed line search is lost
+    and the result reports the last trial f.  The one decision: run_step
+    (Solver, BatchSolver) and _driver.drive (minimize) follow it."""
+    return (r.flavour & DEV_DRIVER_F_BY_VALUE) != 0
 
 
 cdef void _sync_kept(Run* r) noexcept nogil:
@@ -63,10 +71,9 @@ cdef int run_step(Run* r) noexcept nogil:
     _setulb.setulb(r.n, r.m, r.x, r.l, r.u, r.nbd, &fc, r.g, r.factr, r.pgtol,
                    r.wa, r.iwa, r.task, r.iprint, r.csave, r.lsave, r.isave,
                    r.dsave, r.maxls, r.flavour, r.kn)
-    if r.flavour != FLAVOUR_SCIPY:
-        # The Fortran restores f with x and g when a line search fails;
-        # SciPy's wrapper takes f by value and loses that write, so its
-        # result reports the last trial f (flavour "scipy" keeps that).
+    if not f_by_value(r):
+        # The Fortran restores f with x and g when a line search fails
+        # (SciPy's wrapper loses that write: f_by_value).
         r.f = fc
     if r.task[0] == b'F' and r.task[1] == b'G':
         return RUN_FG
@@ -175,9 +182,7 @@ def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
         float(pgtol if pgtol is not None else gtol)
     if not pgtol >= 0:
         raise ValueError(f"gtol (pgtol) must be non-negative, got {pgtol!r}")
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown flavour {flavour!r}; expected one of "
-                         f"{sorted(FLAVOURS)}")
+    flavour = flavour_label(flavour)
     kernels_code(kernels)
     return dict(m=m, factr=factr, pgtol=pgtol,
                 maxls=_api._check_positive_int(maxls, "maxls"),
@@ -257,7 +262,8 @@ cdef class Solver:
     maxiter, maxfun : int, default 15000
         SciPy's limits: stop when ``nit >= maxiter``, else when
         ``nfev > maxfun``, checked at each new iterate.
-    flavour : {"fortran", "scipy"}, default "fortran"
+    flavour : str or set of str, default "fortran"
+        "fortran", "scipy" or any set of deviation names (``lbfgsb.deviations()``).
     kernels : {"scipy", "reference"}, default "scipy"
         Which BLAS/LAPACK the algorithm's kernels call: SciPy's OpenBLAS
         (bits may depend on the CPU) or the port's own reference-order set
@@ -349,7 +355,7 @@ cdef class Solver:
         self.r.isave = &isave[0]
         self.r.dsave = &dsave[0]
         self.r.maxls = opts["maxls"]
-        self.r.flavour = FLAVOURS[opts["flavour"]]
+        self.r.flavour = flavour_code(opts["flavour"])
         self._kernels = opts["kernels"]
         self.r.kn = kernels_for(self._kernels)
         self.r.maxiter = opts["maxiter"]

@@ -157,6 +157,17 @@ def test_unpatch_leaves_a_later_replacement_by_someone_else_with_a_warning():
         minimize_mod._minimize_lbfgsb = SCIPY_ORIGINAL
 
 
+def test_a_scipy_whose_private_function_takes_an_unknown_parameter_is_refused(monkeypatch):
+    def changed(fun, x0, args=(), jac=None, bounds=None, new_option=None, **unknown_options):
+        pass
+    monkeypatch.setattr(lbfgsb_py, "_minimize_lbfgsb", changed)
+    with pytest.raises(RuntimeError, match="new_option"):
+        lbfgsb.patch_scipy()
+    assert lbfgsb.scipy_is_patched() is None
+    assert lbfgsb_py._minimize_lbfgsb is changed
+    assert minimize_mod._minimize_lbfgsb is SCIPY_ORIGINAL
+
+
 def test_replacement_has_scipys_signature():
     lbfgsb.patch_scipy()
     ours = inspect.signature(minimize_mod._minimize_lbfgsb).parameters

@@ -5,21 +5,43 @@
     python tools/compare.py TORSION1 --n 196 --m 5 --mode lockstep
     python tools/compare.py HS25 --json hs25.json --csv hs25.csv --plot hs25.png
     python tools/compare.py --all --jobs 2 --out crosscheck/   # every reference problem
+    python tools/compare.py --problem tools/example_problem.py:problem   # your own problem
+    python tools/compare.py ROSENBR --impl port:lnsrlb_dnrm2,fortran
+
+The output starts with a verdict, one line per pair: they agree bit for bit,
+or differ from f/g point k, explained by named deviations (found by
+experiment: the port is replayed in lock step under every subset of the
+deviations of lbfgsb.deviations() against each side; the smallest subset that
+reproduces a side bit for bit is its model, the deviations in one model and
+not the other explain the pair), or differ UNEXPLAINED with the first
+differing state field, its subroutine and the call.  --no-attribute skips the
+replays.  Tables fit 100 columns (--wide: every column, unabridged).
 
 Implementations (--impl, comma separated): port, port-scipy (the port with
-flavour="scipy"), port-scipy-api (lbfgsb.scipy_setulb), scipy
-(scipy.optimize._lbfgsb.setulb), fortran (Debian's Fortran L-BFGS-B 3.0 on
-SciPy's OpenBLAS), fortran-system (the same on the system BLAS).  Each is
-compared with its reference: --ref (default fortran), except port-scipy and
-port-scipy-api, compared with scipy.
+flavour="scipy"), port-reference (kernels="reference"), port:FLAVOUR (the port
+with any flavour, e.g. port:lnsrlb_dnrm2+formk_dtrtrs_blocked or port:scipy114;
+append @reference for the reference kernels), port-scipy-api
+(lbfgsb.scipy_setulb), scipy (scipy.optimize._lbfgsb.setulb), scipy114 (SciPy
+1.14.1's Fortran setulb, out of process from tools/_build/scipy114), fortran
+(Debian's Fortran L-BFGS-B 3.0 on SciPy's OpenBLAS), fortran-system (the same
+on the system BLAS).  Each is compared with its reference: --ref (default
+fortran), except port-scipy and port-scipy-api, compared with scipy, and
+port-reference, compared with fortran-system.
 
 Modes: free (each runs to termination on its own evaluations; the k-th f/g
 point and k-th iterate are compared), lockstep (f, g evaluated at the
 reference's point for all; the saved state compared field by field after
 every call, attributed to the subroutine that computes it), both (default).
 
+Your own problem: --problem MODULE:FUNCTION, MODULE a module on the path or
+a .py file, FUNCTION() (FUNCTION(n) with --n) returning (fg, x0, lower,
+upper), fg(x) -> (f, g), bounds as arrays with +-inf (or None) for none;
+every other option works as for a reference problem.  See
+tools/example_problem.py.
+
 Exit status: 0; 1 with --check when a bitwise target (port vs fortran,
-port-scipy vs scipy, port-reference vs fortran-system) is not met; 2 on usage errors.
+port-scipy vs scipy, port-reference vs fortran-system) is not met or a
+difference is unexplained; 2 on usage errors.
 """
 import os
 
@@ -35,13 +57,16 @@ if HERE not in sys.path:
 import harness  # noqa: E402
 
 
+def _impl_name(text):
+    try:
+        harness.check_impl_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+    return text
+
+
 def _impl_list(text):
-    out = [t.strip() for t in text.split(",") if t.strip()]
-    for t in out:
-        if t not in harness.IMPLS:
-            raise argparse.ArgumentTypeError(
-                "unknown implementation %r (choose from %s)" % (t, ", ".join(harness.IMPLS)))
-    return out
+    return [_impl_name(t.strip()) for t in text.split(",") if t.strip()]
 
 
 def build_parser():
@@ -50,6 +75,9 @@ def build_parser():
         description=__doc__.split("\n\n")[0] + " (see the module docstring for details)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("problem", nargs="?", help="reference problem name (e.g. ROSENBR)")
+    p.add_argument("--problem", dest="user_problem", metavar="MODULE:FUNCTION",
+                   help="your own problem: FUNCTION() in MODULE (a module on the path or a "
+                        ".py file) returns (fg, x0, lower, upper)")
     p.add_argument("--all", action="store_true", help="run every reference problem")
     p.add_argument("--problems", default=None,
                    help="with --all: comma-separated name patterns (fnmatch), e.g. 'HS*,TORSION1'")
@@ -59,7 +87,7 @@ def build_parser():
     p.add_argument("--mode", choices=("free", "lockstep", "both"), default="both")
     p.add_argument("--impl", type=_impl_list, default=list(harness.DEFAULT_IMPLS),
                    help="implementations (default: %s)" % ",".join(harness.DEFAULT_IMPLS))
-    p.add_argument("--ref", default=harness.DEFAULT_REF, choices=harness.IMPLS,
+    p.add_argument("--ref", default=harness.DEFAULT_REF, type=_impl_name,
                    help="reference implementation (default: fortran = Fortran on SciPy's BLAS)")
     p.add_argument("--n", type=int, default=None, help="problem size (default: the problem's)")
     p.add_argument("--m", type=int, default=10, help="corrections kept (maxcor), default 10")
@@ -89,6 +117,10 @@ def build_parser():
     p.add_argument("--jobs", type=int, default=1, help="with --all: worker processes")
     p.add_argument("--detail", type=int, default=8,
                    help="differing fields listed for the first lock-step difference")
+    p.add_argument("--wide", action="store_true",
+                   help="every table column, unabridged (default: fit 100 columns)")
+    p.add_argument("--no-attribute", action="store_true",
+                   help="do not explain differences by replaying the port's deviations")
     p.add_argument("--check", action="store_true",
                    help="exit 1 unless port vs fortran, port-scipy vs scipy and "
                         "port-reference vs fortran-system are bitwise identical "
@@ -100,6 +132,7 @@ def _kw(args):
     return dict(impls=args.impl, ref=args.ref, mode=args.mode, rtol=args.rtol, xtol=args.xtol,
                 m=args.m, factr=args.factr, pgtol=args.pgtol, maxiter=args.maxiter,
                 maxfun=args.maxfun, maxls=args.maxls, clip=not args.no_clip,
+                attribute=not args.no_attribute,
                 ignore=tuple(f.strip() for f in args.ignore.split(",") if f.strip()))
 
 
@@ -110,10 +143,11 @@ def _progress(i, total, name, summ, err, elapsed):
         state = "ERROR"
     else:
         flags = []
+        short = {"agree": "ok", "explained": "expl", "unexplained": "UNEXPLAINED"}
         for key, p in summ["pairs"].items():
             a, b = key.split("|")
             ok = (p["free"] in (True, None)) and (p["lockstep"] in (True, None))
-            flags.append("%s=%s" % (a, "ok" if ok else "DIFF"))
+            flags.append("%s=%s" % (a, short.get(p.get("verdict"), "ok" if ok else "DIFF")))
         state = " ".join(flags)
     sys.stderr.write("[%s%s] %3d/%d %6.1fs  %-12s %s\n" % (
         "#" * done, "." * (width - done), i, total, elapsed, name, state))
@@ -177,17 +211,29 @@ def main(argv=None):
                 if (a, b) in harness.BITWISE_TARGETS and (
                         c["free"][0] != c["free"][1] or c["lockstep"][0] != c["lockstep"][1]):
                     bad.append("%s vs %s" % (a, b))
+                elif c["verdicts"].get("unexplained"):
+                    bad.append("%s vs %s unexplained" % (a, b))
             if bad or errors:
                 print("CHECK FAILED: %s" % ", ".join(bad + (["errors"] if errors else [])),
                       file=sys.stderr)
                 return 1
         return 0
-    if not args.problem:
+    if not args.problem and not args.user_problem:
         build_parser().print_usage(sys.stderr)
-        print("error: give a problem name, --all or --list", file=sys.stderr)
+        print("error: give a problem name, --problem MODULE:FUNCTION, --all or --list",
+              file=sys.stderr)
+        return 2
+    if args.problem and args.user_problem:
+        print("error: give a reference problem or --problem, not both", file=sys.stderr)
         return 2
     try:
-        rec = harness.compare_problem(args.problem, n=args.n, **_kw(args))
+        user = None
+        if args.user_problem:
+            user = harness.load_user_problem(args.user_problem, args.n)
+        rec = harness.compare_problem(args.problem, n=args.n, problem=user, **_kw(args))
+    except harness.UserProblemError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
     except Exception as exc:                          # noqa: BLE001
         ref = None
         try:
@@ -198,7 +244,7 @@ def main(argv=None):
             print("error: %s" % exc, file=sys.stderr)
             return 2
         raise
-    print(harness.format_record(rec, detail=args.detail))
+    print(harness.format_record(rec, detail=args.detail, wide=args.wide))
     if args.json:
         harness.write_json(rec, args.json)
         print("JSON: %s" % args.json)
@@ -219,6 +265,8 @@ def main(argv=None):
             a, b = key.split("|")
             if (a, b) in harness.BITWISE_TARGETS and (p["free"] is False or p["lockstep"] is False):
                 bad.append("%s vs %s" % (a, b))
+            elif p.get("verdict") == "unexplained":
+                bad.append("%s vs %s unexplained" % (a, b))
         if bad:
             print("CHECK FAILED: %s" % ", ".join(bad), file=sys.stderr)
             return 1

@@ -47,3 +47,13 @@ $PY -m pip install -q --disable-pip-version-check \
 # scikit-learn's tests ship with it; the suites run on pytest-xdist
 $PY -m pip install -q --disable-pip-version-check scikit-learn pytest-xdist
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
+
+# SciPy 1.14.1 (the last SciPy whose L-BFGS-B is the compiled Fortran), in its
+# own venv for the harness's scipy114 implementation; optional (needs Python
+# <= 3.12 and the network): without it, scipy114 is skipped with the reason.
+if [ ! -x tools/_build/scipy114/bin/python ]; then
+    ( $PY -m venv tools/_build/scipy114 \
+      && tools/_build/scipy114/bin/python -m pip install -q --disable-pip-version-check \
+         "scipy==1.14.1" "numpy<2.1" ) \
+    || echo "setup: SciPy 1.14.1 could not be installed; the scipy114 column will be skipped." >&2
+fi

@@ -54,8 +54,10 @@ ones above it):
 ``problems``    reference problems and the set-up of a run
 ``free``        free run and the comparison of two free runs
 ``lockstep``    lock step
-``comparison``  one problem, all implementations -> a record
-``report``      record -> text, JSON, CSV, plot
+``attribution`` which named deviations explain a difference (replays of the port)
+``comparison``  one problem, all implementations -> a record with a verdict per pair
+``report``      record -> text (the verdict first)
+``records``     record -> JSON, CSV, plot
 ``batch``       every problem, in worker processes, and the summary table
 """
 import os
@@ -71,10 +73,14 @@ from .problems import *       # noqa: E402,F401,F403
 from .free import *           # noqa: E402,F401,F403
 from .free import _first_diff, _digest  # noqa: E402,F401
 from .lockstep import *       # noqa: E402,F401,F403
+from .attribution import *    # noqa: E402,F401,F403
 from .comparison import *     # noqa: E402,F401,F403
 from .comparison import _run_summary  # noqa: E402,F401
 from .report import *         # noqa: E402,F401,F403
-from .report import _fmt_table, _g, _jsonable  # noqa: E402,F401
+from .report import _fmt_table, _g  # noqa: E402,F401
+from .records import *        # noqa: E402,F401,F403
+from .records import _jsonable  # noqa: E402,F401
 from .batch import *          # noqa: E402,F401,F403
 from .batch import _batch_summary  # noqa: E402,F401
-from . import state, impls, problems, free, lockstep, comparison, report, batch  # noqa: E402,F401
+from . import (state, impls, problems, free, lockstep, attribution,  # noqa: E402,F401
+               comparison, report, records, batch)

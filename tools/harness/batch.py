@@ -1,6 +1,6 @@
 """Batch: every problem (in worker processes), and the summary table.
 
-Depends on :mod:`comparison` (runs a problem) and :mod:`report` (writes records).
+Depends on :mod:`comparison` (runs a problem) and :mod:`records` (writes them).
 """
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import time
 
 from .comparison import compare_problem
 from .free import describe_first
-from .report import _fmt_table, csv_rows, plot_record, write_csv, write_json
+from .records import csv_rows, plot_record, write_csv, write_json
+from .report import WIDTH, _fmt_table, verdict_line
 from .state import SCIPY_QUIRKS
 
 
@@ -50,6 +51,14 @@ def _batch_summary(rec):
             "lockstep_subroutine": None if not ls or not ls["first_state_diff"]
             else ls["first_state_diff"]["subroutine"],
         }
+        v = rec.get("verdicts", {}).get(key)
+        if v is not None:
+            e = v["explanation"]
+            s["pairs"][key].update(
+                verdict="agree" if v["agree"] else "differ" if e is None
+                else "explained" if e["explained"] else "unexplained",
+                cause=None if not e else (" + ".join(e["by"]) or e["cause"]),
+                verdict_line=verdict_line(v))
     return s
 
 
@@ -83,13 +92,45 @@ def run_batch(names, kw, jobs=1, outdir=None, plot=False, progress=None, sizes=N
     return summaries, errors
 
 
+def verdict_summary(counts, max_listed=60):
+    """Lines: per pair, how many problems agree, differ explained (by which
+    deviations) and differ unexplained (listed with their first difference)."""
+    out = []
+    for key, c in sorted(counts.items()):
+        a, b = key.split("|")
+        v = c["verdicts"]
+        n = sum(v.values())
+        if not n:
+            continue
+        parts = ["%d agree bit for bit" % v.get("agree", 0)]
+        if v.get("explained"):
+            parts.append("%d differ, explained" % v["explained"])
+        if v.get("differ"):
+            parts.append("%d differ (not attributed)" % v["differ"])
+        parts.append("%d UNEXPLAINED" % v.get("unexplained", 0))
+        out.append("%s vs %s (%d problems): %s" % (a, b, n, ", ".join(parts)))
+        for cause, k in sorted(c["causes"].items(), key=lambda kv: -kv[1]):
+            out.append("    %3d x explained by %s" % (k, cause))
+        for prob, line in c["unexplained"][:max_listed]:
+            out.append("    UNEXPLAINED %s: %s" % (prob, line.split(": ", 1)[1]))
+    return out
+
+
 def batch_table(summaries, errors, max_listed=60):
-    """Summary: bitwise-identical counts per pair, and the non-identical ones."""
+    """Summary: the verdicts per pair (agree / explained / unexplained), then
+    bitwise-identical counts per pair, and the non-identical ones."""
     counts = {}
     for s in summaries:
         for key, p in s["pairs"].items():
             c = counts.setdefault(key, {"free": [0, 0], "lockstep": [0, 0],
-                                        "lockstep_strict": [0, 0], "bad": [], "quirks": {}})
+                                        "lockstep_strict": [0, 0], "bad": [], "quirks": {},
+                                        "verdicts": {}, "causes": {}, "unexplained": []})
+            if p.get("verdict"):
+                c["verdicts"][p["verdict"]] = c["verdicts"].get(p["verdict"], 0) + 1
+                if p["verdict"] == "explained":
+                    c["causes"][p["cause"]] = c["causes"].get(p["cause"], 0) + 1
+                if p["verdict"] == "unexplained":
+                    c["unexplained"].append((s["problem"], p["verdict_line"]))
             for mode in ("free", "lockstep", "lockstep_strict"):
                 if p.get(mode) is not None:
                     c[mode][1] += 1
@@ -106,10 +147,13 @@ def batch_table(summaries, errors, max_listed=60):
                      "%d/%d" % tuple(c["lockstep"]) if c["lockstep"][1] else "-",
                      "%d/%d" % tuple(c["lockstep_strict"]) if c["lockstep_strict"][1] else "-",
                      ", ".join("%s (%d)" % kv for kv in sorted(c["quirks"].items())) or "-"))
-    out = ["Bitwise-identical problems per pair (lock step: every state field after every call; "
-           "strict: also the known SciPy state quirks %s):" % ", ".join(SCIPY_QUIRKS),
-           _fmt_table(("pair", "free run", "lock step", "lock step strict",
-                       "quirk fields differing (problems)"), rows)]
+    out = verdict_summary(counts, max_listed)
+    if out:
+        out.append("")
+    out += ["Bitwise-identical problems per pair (lock step: every state field after every "
+            "call;", "strict: also SciPy's nseg state quirk %s):" % ", ".join(SCIPY_QUIRKS),
+            _fmt_table(("pair", "free run", "lock step", "strict", "quirk fields (problems)"),
+                       rows, WIDTH)]
     for key, c in sorted(counts.items()):
         if not c["bad"]:
             continue
@@ -127,8 +171,8 @@ def batch_table(summaries, errors, max_listed=60):
         for prob, p in c["bad"][:max_listed]:
             out.append("  %-12s free: %-28s lock step: %s" % (
                 prob, "identical" if p["free"] else (p["free_first"] or "-"),
-                "identical" if p["lockstep"] else "%s (%s)" % (p["lockstep_field"],
-                                                              p["lockstep_subroutine"])))
+                "identical" if p["lockstep"] else "%s (%s)" % (
+                    p["lockstep_field"], (p["lockstep_subroutine"] or "-").split(" (")[0])))
         if len(c["bad"]) > max_listed:
             out.append("  ... %d more" % (len(c["bad"]) - max_listed))
     if errors:

@@ -1,12 +1,14 @@
 """One problem, all implementations: pairs, free runs and lock steps, one
 JSON-able record.
 
-Depends on the runs (:mod:`free`, :mod:`lockstep`) and what they depend on.
+Depends on the runs (:mod:`free`, :mod:`lockstep`, :mod:`attribution`) and
+what they depend on.
 """
 from __future__ import annotations
 
 import time
 
+from . import attribution
 from .free import compare_free, run_free
 from .impls import DEFAULT_IMPLS, DEFAULT_REF, PRIMARY_REF, blas_description, resolve_impls
 from .problems import Setup, get_problem
@@ -33,10 +35,13 @@ def pairs_for(impls, ref):
 def compare_problem(name, n=None, impls=DEFAULT_IMPLS, ref=DEFAULT_REF, mode="both",
                     rtol=1e-10, xtol=0.0, m=10, factr=1e7, pgtol=1e-5, maxiter=15000,
                     maxfun=15000, maxls=20, clip=True, perturb=None, problem=None,
-                    keep_runs=False, ignore=()):
+                    keep_runs=False, ignore=(), attribute=False):
     """Run ``impls`` on one problem and compare; returns a JSON-able record.
 
     ``perturb``: {impl: (fg_index, fn)} applied in both modes.
+    ``attribute``: explain every differing pair by experiment
+    (:mod:`attribution`); the record's ``verdicts`` always say which pairs
+    agree.
     """
     t0 = time.perf_counter()
     prob = problem if problem is not None else get_problem(name, n)
@@ -90,9 +95,59 @@ def compare_problem(name, n=None, impls=DEFAULT_IMPLS, ref=DEFAULT_REF, mode="bo
             for nm, r in out.items():
                 r.pop("trace", None)
                 rec["lockstep"]["%s|%s" % (nm, drv)] = r
+    rec["verdicts"] = verdicts(rec, setup if attribute else None, ignore=ignore,
+                               perturb=perturb)
     rec["seconds"] = time.perf_counter() - t0
     rec["fg_evaluations"] = setup.nevals
     return rec
+
+
+def _pair_first(ls):
+    if ls is None:
+        return None
+    fd = ls["first_state_diff"]
+    if fd is not None:
+        return {"step": fd["step"], "field": fd["first_field"], "subroutine": fd["subroutine"],
+                "task_before": fd["task_before"]}
+    dv = ls["divergence"]
+    if dv is not None:
+        return {"step": dv["step"], "field": "task/x", "subroutine": dv["reason"],
+                "task_before": dv.get("task_before")}
+    return None
+
+
+def verdicts(rec, setup=None, ignore=(), perturb=None):
+    """{pair key: verdict} for every pair of ``rec``: ``agree`` (bitwise in
+    every mode run: free run, and strict lock step), ``fg_first`` /
+    ``it_first`` (1-based first differing f/g point / iterate of the free
+    run), ``lock_first`` (the lock step's first difference: step, field,
+    subroutine), ``explanation`` (:func:`attribution.explain`, when
+    ``setup`` is given: the attribution runs on it, each implementation
+    replayed with its ``perturb`` entry; else None)."""
+    perturb = perturb or {}
+    out, models = {}, {}
+    for a, b in rec["pairs"]:
+        key = "%s|%s" % (a, b)
+        fr = rec.get("free", {}).get("compare", {}).get(key)
+        ls = rec.get("lockstep", {}).get(key)
+        agree = not ((fr is not None and not fr["identical"])
+                     or (ls is not None and not ls["identical_strict"]))
+        v = {"impl": a, "ref": b, "agree": agree,
+             "fg_first": None if fr is None or fr["fg_first_bitwise"] is None
+             else fr["fg_first_bitwise"] + 1,
+             "it_first": None if fr is None or fr["it_first_bitwise"] is None
+             else fr["it_first_bitwise"] + 1,
+             "lock_first": _pair_first(ls), "explanation": None}
+        if not agree and setup is not None:
+            for nm in (a, b):
+                if nm not in models:
+                    models[nm] = attribution.model(nm, setup, ignore=ignore,
+                                                   perturb=perturb.get(nm))
+            v["explanation"] = attribution.explain(a, b, models, v["lock_first"])
+        out[key] = v
+    if models:
+        rec["models"] = models
+    return out
 
 
 def _run_summary(r):

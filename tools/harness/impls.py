@@ -19,13 +19,13 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # tools/
 ROOT = os.path.dirname(HERE)
 
 IMPLS = ("port", "port-scipy", "port-scipy-api", "port-reference", "scipy", "fortran",
-         "fortran-system")
+         "fortran-system", "scipy114")
 DEFAULT_IMPLS = ("port", "port-scipy", "port-reference", "scipy", "fortran", "fortran-system")
 DEFAULT_REF = "fortran"
 #: each implementation's natural reference (``None``: use the run's --ref)
 PRIMARY_REF = {"port": None, "port-scipy": "scipy", "port-scipy-api": "scipy",
                "port-reference": "fortran-system", "scipy": None, "fortran": None,
-               "fortran-system": None}
+               "fortran-system": None, "scipy114": None}
 #: (a, b) pairs whose free runs and lock steps must be bitwise identical
 BITWISE_TARGETS = (("port", "fortran"), ("port-scipy", "scipy"),
                    ("port-scipy-api", "scipy"), ("port-reference", "fortran-system"))
@@ -114,6 +114,9 @@ def blas_description(name):
             if isinstance(lib, (list, tuple)):
                 lib = ", ".join(lib)
             return "%s: %s" % (info.get("kind"), lib)
+        if name == "scipy114":
+            from . import scipy114
+            return scipy114.blas_description()
         if name == "scipy":
             import ctypes
             from scipy.optimize import _lbfgsb
@@ -122,7 +125,8 @@ def blas_description(name):
                                         ["scipy_ddot_", "scipy_dpotrf_", "scipy_dtrtrs_"])
             libs = sorted({str(v["library"]) for v in got.values() if v["library"]})
             return "scipy-openblas (direct): %s" % ", ".join(libs)
-        if name == "port-reference":
+        if (name.startswith("port:") or name in ("port", "port-scipy", "port-reference")) \
+                and port_spec(name)[1] == "reference":
             return "the port's own reference-order kernels (lbfgsb._kernels)"
         if name.startswith("port"):
             tg = fortran.cython_blas_targets()
@@ -286,16 +290,22 @@ def _factory(name):
                      self.factr, self.pgtol, self.wa, self.iwa, self.task, -1,
                      self.csave, self.lsave, self.isave, self.dsave)
         return lambda: FortranLayoutImpl(name, fortran_call, (1,))
-    if name in ("port", "port-scipy", "port-reference"):
+    if name in ("port", "port-scipy", "port-reference") or name.startswith("port:"):
         lb = load_port()
-        flavour = "scipy" if name == "port-scipy" else "fortran"
-        kernels = "reference" if name == "port-reference" else "scipy"
+        flavour, kernels = port_spec(name)
 
         def port_call(self, fn=lb.setulb, flavour=flavour, kernels=kernels):
             fn(self.m, self.x, self.l, self.u, self.nbd, self.fbuf, self.g, self.factr,
                self.pgtol, self.wa, self.iwa, self.task, -1, self.csave, self.lsave,
                self.isave, self.dsave, self.maxls, flavour=flavour, kernels=kernels)
         return lambda: FortranLayoutImpl(name, port_call, ())
+    if name == "scipy114":
+        from . import scipy114
+        try:
+            w = scipy114.worker()
+        except scipy114.Scipy114Unavailable as exc:
+            raise Unavailable(str(exc))
+        return lambda: FortranLayoutImpl(name, w.setulb, ())
     if name == "port-scipy-api":
         lb = load_port()
         fn = getattr(lb, "scipy_setulb", None)
@@ -311,7 +321,51 @@ def _factory(name):
         if "ln_task" not in (fn.__doc__ or ""):
             raise Unavailable("SciPy's _lbfgsb.setulb is not the >= 1.15 C interface")
         return lambda: ScipyLayoutImpl(name, fn)
-    raise ValueError("unknown implementation %r (choose from %s)" % (name, ", ".join(IMPLS)))
+    raise ValueError("unknown implementation %r (choose from %s, or port:FLAVOUR)"
+                     % (name, ", ".join(IMPLS)))
+
+
+def port_spec(name):
+    """(flavour label, kernels) of a port implementation's name: ``port``
+    (fortran), ``port-scipy`` (scipy), ``port-reference`` (fortran, the
+    port's reference-order kernels), ``port:FLAVOUR`` (a flavour name or
+    deviation names joined by '+', e.g. ``port:lnsrlb_dnrm2+formk_dtrtrs_blocked``),
+    optionally ``@reference`` for the reference kernels; a ``#tag`` is ignored."""
+    fixed = {"port": ("fortran", "scipy"), "port-scipy": ("scipy", "scipy"),
+             "port-reference": ("fortran", "reference")}
+    if name in fixed:
+        return fixed[name]
+    if name.startswith("port:"):
+        from lbfgsb._status import flavour_label
+        spec = name[5:].split("#")[0]
+        flavour, _, kernels = spec.partition("@")
+        kernels = kernels or "scipy"
+        if kernels not in ("scipy", "reference"):
+            raise ValueError("%r: kernels after '@' must be scipy or reference" % name)
+        return flavour_label(flavour), kernels
+    raise ValueError("%r is not a port implementation" % name)
+
+
+def port_name(flavour, kernels="scipy"):
+    """The implementation name of the port under ``flavour`` (a set or text)."""
+    from lbfgsb._status import flavour_label
+    return "port:" + flavour_label(flavour) + ("" if kernels == "scipy" else "@" + kernels)
+
+
+def check_impl_name(name):
+    """Raise ValueError unless ``name`` names an implementation."""
+    if name in IMPLS:
+        return
+    if name.startswith("port:"):
+        try:
+            load_port()
+        except Unavailable:
+            return                          # reported as unavailable later
+        port_spec(name)                     # ValueError naming the deviations
+        return
+    raise ValueError("unknown implementation %r (choose from %s, or port:FLAVOUR with "
+                     "FLAVOUR a flavour or deviation names joined by '+')"
+                     % (name, ", ".join(IMPLS)))
 
 
 def make_impl(name):
@@ -325,8 +379,7 @@ def resolve_impls(requested, ref=DEFAULT_REF, strict_fortran=None):
         strict_fortran = _ci()
     usable, skipped = [], {}
     for nm in requested:
-        if nm not in IMPLS:
-            raise ValueError("unknown implementation %r (choose from %s)" % (nm, ", ".join(IMPLS)))
+        check_impl_name(nm)
         ok, why = impl_available(nm)
         if ok:
             usable.append(nm)

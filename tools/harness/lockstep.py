@@ -11,7 +11,7 @@ from .state import (SCIPY_QUIRKS, STOP_FUN, STOP_ITER, _bits_equal, _rel, canoni
 
 
 def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
-                 keep_steps=False, ignore=()):
+                 keep_steps=False, ignore=(), strict=False, stop_at_first_diff=False):
     """Lock-step comparison of ``others`` against ``driver``.
 
     At each f/g request of the driver every implementation gets f, g
@@ -26,7 +26,12 @@ def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
     ``ignore``: fields never compared.  When the real SciPy takes part,
     differences in :data:`SCIPY_QUIRKS` fields are recorded under
     ``quirk_fields`` and leave ``identical`` true (``identical_strict``
-    false).
+    false); ``strict``: they count as any other field.
+
+    ``stop_at_first_diff``: an implementation drops out at its first state
+    difference (the attribution's replays need no more).  Implementations
+    of one layout whose whole state is byte-equal after a call share one
+    comparison with the driver (many replays of the port cost one each).
 
     Returns {impl: result} with: driver, steps (calls compared), identical,
     identical_strict, first_state_diff ({step, task_before, task_after,
@@ -67,6 +72,7 @@ def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
             break
         dstate = None
         draw = drv.raw_key()
+        shared = {}                     # (layout, raw key) -> diffs of this call
         for nm in list(active):
             im, r = impls[nm], res[nm]
             try:
@@ -77,14 +83,19 @@ def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
                 active.remove(nm)
                 continue
             r["steps"] = step + 1
-            quirks = SCIPY_QUIRKS if "scipy" in (driver, nm) else None
-            if im.layout == drv.layout and im.raw_key() == draw:
+            quirks = SCIPY_QUIRKS if "scipy" in (driver, nm) and not strict else None
+            key = (im.layout, task_before[nm], im.raw_key())
+            if im.layout == drv.layout and key[2] == draw:
                 diffs = []                       # fast path: every byte equal
+            elif key in shared:
+                diffs = [dict(d, quirk=quirks.get(d["field"]) if quirks else None)
+                         for d in shared[key]]
             else:
                 if dstate is None:
                     dstate = drv.state()
                 diffs = compare_states(dstate, im.state(), im.layout, task_before[nm],
                                        drv.layout, quirks=quirks, ignore=ignore)
+                shared[key] = diffs
             if keep_steps:
                 r["trace"].append({"step": step, "task": otask, "diffs": [d["field"] for d in diffs]})
             for d in diffs:
@@ -101,6 +112,14 @@ def run_lockstep(driver, others, setup, xtol=0.0, perturb=None, max_calls=None,
                         "driver_task_after": dtask, "first_field": diffs[0]["field"],
                         "subroutine": diffs[0]["subroutine"], "fields": diffs[:40],
                         "n_fields": len(diffs)}
+                if stop_at_first_diff:
+                    r["divergence"] = {"step": step, "task_before": task_before[nm],
+                                       "reason": "state differs (%s)" % diffs[0]["field"],
+                                       "task": otask, "driver_task": dtask, "x_rel": None}
+                    r["final_task"] = otask
+                    active.remove(nm)
+                    task_before[nm] = otask
+                    continue
             same_task = canonical_task(otask) == canonical_task(dtask)
             xrel = _rel(im.x, drv.x)
             xbits = _bits_equal(im.x, drv.x)

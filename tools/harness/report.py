@@ -1,28 +1,54 @@
-"""Reports of a record: text, JSON, CSV, plots.
+"""The readable report of a record: the verdict first, one line per pair, then
+the detail (free-run and lock-step tables, the first differing fields).
 
-Reads records (the results); nothing here runs an implementation.
+Tables fit :data:`WIDTH` columns unless ``wide``; abbreviations are listed in
+a legend under the tables that use them.  Reads records (the results);
+nothing here runs an implementation.
 """
 from __future__ import annotations
 
-import csv
-import json
-import math
-
-import numpy as np
+import re
+import textwrap
 
 from .free import describe_first
 from .state import TIME_FIELDS
 
+#: the default width of the report
+WIDTH = 100
 
-def _fmt_table(headers, rows):
+#: short forms of the final task (narrow tables), with the legend's text
+TASK_SHORT = (
+    ("CONVERGENCE: NORM_OF_PROJECTED_GRADIENT", "conv-pg", "converged: |proj g| <= pgtol"),
+    ("CONVERGENCE: REL_REDUCTION_OF_F", "conv-f", "converged: relative reduction of f <= factr*eps"),
+    ("ABNORMAL", "abnormal", "ABNORMAL_TERMINATION_IN_LNSRCH (line search failed)"),
+    ("STOP: TOTAL NO. OF ITERATIONS", "maxiter", "stopped: iteration limit"),
+    ("STOP: TOTAL NO. OF F,G", "maxfun", "stopped: f/g evaluation limit"),
+    ("WARNING", "warning", "a line-search warning ended the run"),
+    ("ERROR", "error", "ERROR: invalid input"),
+)
+
+
+def _fmt_table(headers, rows, width=None):
+    """Aligned text table; with ``width``, the widest columns are cut (ending
+    in '~') until a line fits."""
+    rows = [[str(c) for c in r] for r in rows]
     w = [len(h) for h in headers]
     for r in rows:
         for i, c in enumerate(r):
-            w[i] = max(w[i], len(str(c)))
-    line = "  ".join(h.ljust(w[i]) for i, h in enumerate(headers))
-    out = [line, "  ".join("-" * x for x in w)]
+            w[i] = max(w[i], len(c))
+    if width:
+        while sum(w) + 2 * (len(w) - 1) > width:
+            i = max(range(len(w)), key=lambda k: w[k])
+            if w[i] <= max(len(headers[i]), 6):
+                break
+            w[i] -= 1
+
+    def cut(c, k):
+        return c if len(c) <= k else c[:k - 1] + "~"
+    line = "  ".join(cut(h, w[i]).ljust(w[i]) for i, h in enumerate(headers))
+    out = [line.rstrip(), "  ".join("-" * x for x in w)]
     for r in rows:
-        out.append("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)))
+        out.append("  ".join(cut(c, w[i]).ljust(w[i]) for i, c in enumerate(r)).rstrip())
     return "\n".join(out)
 
 
@@ -34,209 +60,237 @@ def _g(v, p=17):
     return str(v)
 
 
-def format_record(rec, detail=8):
-    """The readable report of :func:`compare_problem`'s record."""
+def task_short(task):
+    t = " ".join(task.split()).upper()
+    for prefix, short, _ in TASK_SHORT:
+        if t.startswith(prefix):
+            return short
+    return task[:12]
+
+
+def _basenames(text):
+    """Library paths cut to their file names (narrow reports)."""
+    return re.sub(r"/[^\s,]*/", "", text)
+
+
+def _sub(text):
+    """The subroutine's name alone ('formt (dpotrf)' -> 'formt')."""
+    return (text or "-").split(" (")[0]
+
+
+# ---------------------------------------------------------------------------
+# the verdict
+# ---------------------------------------------------------------------------
+
+def verdict_line(v):
+    """One sentence a newcomer can read, for one pair's verdict."""
+    head = "%s vs %s: " % (v["impl"], v["ref"])
+    if v["agree"]:
+        return head + "agree bit for bit"
+    if v["fg_first"] is not None:
+        where = "differ from f/g point %d" % v["fg_first"]
+    elif v["it_first"] is not None:
+        where = "differ from iterate %d" % v["it_first"]
+    elif v["lock_first"] is not None:
+        where = "same path, differ in the saved state (from call %d)" % (
+            v["lock_first"]["step"] + 1)
+    else:
+        where = "differ at the end (final x, f, task or counts)"
+    e = v.get("explanation")
+    if e is None:
+        return head + where + " (not attributed; attribution is off)"
+    if e["explained"]:
+        by = " + ".join(e["by"]) if e["by"] else e["cause"]
+        alt = "" if not e["alternatives"] else " (or: %s)" % "; ".join(
+            " + ".join(a) for a in e["alternatives"])
+        return head + where + ", explained by " + by + alt
+    f = e.get("first")
+    detail = ""
+    if f:
+        detail = ": first differing field %s (%s) after call %d" % (
+            f["field"], _sub(f["subroutine"]), f["step"] + 1)
+        if f.get("replay_of"):
+            detail += " of the closest replay of %s (port:%s)" % (
+                f["replay_of"], "+".join(f["flavour"]) or "fortran")
+    return head + where + ", UNEXPLAINED" + detail + " (%s)" % e["cause"]
+
+
+def verdict_lines(rec, width=WIDTH):
+    """The verdict lines of ``rec``, each wrapped to ``width`` (None: unwrapped)."""
+    out = []
+    for v in rec.get("verdicts", {}).values():
+        line = verdict_line(v)
+        out += textwrap.wrap(line, width, subsequent_indent="    ") if width else [line]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the detail
+# ---------------------------------------------------------------------------
+
+class _Legend:
+    """Short names for long implementation names, and the abbreviations used."""
+
+    def __init__(self, wide):
+        self.wide = wide
+        self.names = {}
+        self.used = set()
+
+    def impl(self, nm):
+        if self.wide or len(nm) <= 14:
+            return nm
+        if nm not in self.names:
+            self.names[nm] = "%s#%d" % (nm.split(":")[0], len(self.names) + 1)
+        return self.names[nm]
+
+    def task(self, task):
+        if self.wide:
+            return task
+        s = task_short(task)
+        self.used.add(s)
+        return s
+
+    def lines(self, extra=()):
+        out = ["%s = %s" % (s, nm) for nm, s in self.names.items()]
+        out += ["%s: %s" % (s, txt) for _, s, txt in TASK_SHORT if s in self.used]
+        out += list(extra)
+        if not out:
+            return []
+        return textwrap.wrap("legend: " + "; ".join(out), WIDTH,
+                             subsequent_indent="        ")
+
+
+def _free_table(rec, lg):
+    rows = []
+    ref_of = dict(rec["pairs"])
+    for nm in rec["impls"]:
+        r = rec["free"]["runs"][nm]
+        c = rec["free"]["compare"].get("%s|%s" % (nm, ref_of.get(nm)))
+        fb = ft = ident = xr = ""
+        if c:
+            fb, ft = describe_first(c)
+            ident = "yes" if c["identical"] else "NO"
+            xr = _g(c["final_x_rel"], 3)
+        task = lg.task(r["task"]) + ("  [%s]" % r["error"] if r["error"] else "")
+        vs = lg.impl(ref_of.get(nm, "(ref)"))
+        if lg.wide:
+            rows.append((nm, vs, r["nit"], r["nfev"], _g(r["f"]), _g(r["pg"], 3),
+                         r["status"], task, ident, fb, ft, xr))
+        else:
+            rows.append((lg.impl(nm), vs, r["nit"], r["nfev"], _g(r["f"], 12),
+                         _g(r["pg"], 2), task, ident, fb.replace("f/g point #", "fg#")
+                         .replace("iterate #", "it#")))
+    if lg.wide:
+        return _fmt_table(("impl", "vs", "nit", "nfev", "f", "|proj g|", "st", "task",
+                           "bitwise", "first bitwise diff", "first >rtol diff", "x rel"), rows)
+    return _fmt_table(("impl", "vs", "nit", "nfev", "f", "|pg|", "task", "bitwise",
+                       "first diff"), rows, WIDTH)
+
+
+def _lock_table(rec, lg):
+    rows = []
+    for r in rec["lockstep"].values():
+        fd, dv = r["first_state_diff"], r["divergence"]
+        ident = ("yes" if r["identical_strict"] else "yes*") if r["identical"] else "NO"
+        calls = "%d/%d" % (r["steps"], r.get("driver_steps", 0))
+        if lg.wide:
+            rows.append((r["impl"], r["driver"], calls, ident,
+                         "-" if fd is None else "call %d (after %s)" % (
+                             fd["step"] + 1, fd["task_before"] or "START"),
+                         "-" if fd is None else fd["first_field"],
+                         "-" if fd is None else _sub(fd["subroutine"]),
+                         "-" if dv is None else "call %d: %s" % (dv["step"] + 1, dv["reason"])
+                         + (" [%s]" % r["error"] if r.get("error") else "")))
+        else:
+            rows.append((lg.impl(r["impl"]), lg.impl(r["driver"]), calls, ident,
+                         "-" if fd is None else fd["step"] + 1,
+                         "-" if fd is None else fd["first_field"],
+                         "-" if fd is None else _sub(fd["subroutine"]),
+                         "-" if dv is None else dv["step"] + 1))
+    if lg.wide:
+        return _fmt_table(("impl", "driver", "calls", "identical", "first state diff",
+                           "field", "subroutine", "stopped"), rows)
+    return _fmt_table(("impl", "driver", "calls", "identical", "1st diff", "field",
+                       "subroutine", "stop"), rows, WIDTH)
+
+
+def _lock_detail(rec, detail):
+    out = []
+    for r in rec["lockstep"].values():
+        if r.get("quirk_fields"):
+            out += textwrap.wrap(
+                "%s vs %s: SciPy's nseg/nintol state quirk differs (not counted%s): %s"
+                % (r["impl"], r["driver"], "; yes* = identical otherwise"
+                   if r["identical"] else "", ", ".join(
+                       "%s from call %d" % (f, s + 1) for f, s in r["quirk_fields"].items())),
+                WIDTH, initial_indent="  ", subsequent_indent="    ")
+    for r in rec["lockstep"].values():
+        fd = r["first_state_diff"]
+        if fd is None or not detail:
+            continue
+        out += textwrap.wrap("%s vs %s, call %d (task before %r, after %r): %d field(s) differ:"
+                             % (r["impl"], r["driver"], fd["step"] + 1, fd["task_before"],
+                                fd["task_after"], fd["n_fields"]),
+                             WIDTH, initial_indent="  ", subsequent_indent="    ")
+        for d in fd["fields"][:detail]:
+            where = d["field"]
+            if d.get("size") and d["size"] > 1:
+                where += "[%d] (%d of %d)" % (d["index"], d["count"], d["size"])
+            out.append("    %-28s %-8s %s vs %s%s"
+                       % (where, _sub(d["subroutine"]), _g(d["other"]), _g(d["ref"]),
+                          "" if d["rel"] is None else "  rel %.2g" % d["rel"]))
+        if fd["n_fields"] > detail:
+            out.append("    ... %d more" % (fd["n_fields"] - detail))
+    return out
+
+
+def format_record(rec, detail=8, wide=False):
+    """The readable report of :func:`compare_problem`'s record: the verdict
+    (one line per pair), then the detail; ``wide``: every column, unabridged."""
     o = rec["options"]
-    out = ["%s  n=%d  m=%d  factr=%g  pgtol=%g  maxiter=%d  maxfun=%d  rtol=%g%s"
+    out = ["%s (n=%d, m=%d, factr=%g, pgtol=%g, maxiter=%d, maxfun=%d%s)"
            % (rec["problem"], rec["n"], o["m"], o["factr"], o["pgtol"], o["maxiter"],
-              o["maxfun"], o["rtol"], "" if o.get("clip", True) else "  (x0 not clipped)"),
-           "reference: %s   pairs: %s" % (rec["reference"], ", ".join(
-               "%s vs %s" % p for p in rec["pairs"]) or "-")]
-    out.append("BLAS/LAPACK:")
+              o["maxfun"], "" if o.get("clip", True) else ", x0 not clipped")]
+    out += verdict_lines(rec, None if wide else WIDTH)
+    lg = _Legend(wide)
+    out.append("")
+    out.append("reference: %s; BLAS/LAPACK:" % rec["reference"])
     for nm, b in rec["blas"].items():
-        out.append("  %-15s %s" % (nm, b))
+        out.append("  %-15s %s" % (lg.impl(nm), b if wide else _basenames(b)))
     for nm, why in rec["skipped"].items():
         out.append("  %-15s SKIPPED: %s" % (nm, why))
     if rec.get("note"):
         out.append("note: " + rec["note"])
     if "free" in rec:
         out.append("")
-        out.append("Free run (each implementation on its own evaluations):")
-        rows = []
-        ref_of = dict(rec["pairs"])
-        for nm in rec["impls"]:
-            r = rec["free"]["runs"][nm]
-            c = rec["free"]["compare"].get("%s|%s" % (nm, ref_of.get(nm)))
-            if c:
-                fb, ft = describe_first(c)
-                ident = "yes" if c["identical"] else "NO"
-                xr = _g(c["final_x_rel"], 3)
-            else:
-                fb = ft = ident = xr = ""
-            rows.append((nm, ref_of.get(nm, "(ref)"), r["nit"], r["nfev"], _g(r["f"]),
-                         _g(r["pg"], 3), r["status"], r["task"][:48] + (
-                             "  [%s]" % r["error"] if r["error"] else ""),
-                         ident, fb, ft, xr))
-        out.append(_fmt_table(("impl", "vs", "nit", "nfev", "f", "|proj g|", "st", "task",
-                               "bitwise", "first bitwise diff", "first >rtol diff",
-                               "x rel"), rows))
-        for key, c in rec["free"]["compare"].items():
+        out.append("Free run (each implementation on its own evaluations; rtol %g):" % o["rtol"])
+        out.append(_free_table(rec, lg))
+        for c in rec["free"]["compare"].values():
             if c["final_x_identical"] and not c["final_f_identical"] \
                     and not c.get("final_f_compared", True):
-                out.append("  note: %s vs %s: final f differs, not part of the claim: SciPy's "
-                           "setulb never writes f back (the Fortran restores f = fold after a "
-                           "line-search failure)" % (c["impl"], c["ref"]))
+                out += textwrap.wrap(
+                    "note: %s vs %s: final f differs, not part of the claim: SciPy's setulb "
+                    "never writes f back (the Fortran restores f = fold after a line-search "
+                    "failure)" % (c["impl"], c["ref"]), WIDTH, initial_indent="  ",
+                    subsequent_indent="    ")
     if "lockstep" in rec:
         out.append("")
-        out.append("Lock step (f, g at the driver's x; state compared field by field after "
-                   "every call; CPU-time fields %s never compared):" % ", ".join(
-                       t.split(".")[1] for t in TIME_FIELDS))
-        rows = []
-        for key, r in rec["lockstep"].items():
-            fd = r["first_state_diff"]
-            dv = r["divergence"]
-            rows.append((r["impl"], r["driver"], "%d/%d" % (r["steps"], r.get("driver_steps", 0)),
-                         ("yes" if r["identical_strict"] else "yes*") if r["identical"] else "NO",
-                         "-" if fd is None else "call %d (after %s)" % (fd["step"] + 1,
-                                                                       fd["task_before"] or "START"),
-                         "-" if fd is None else fd["first_field"],
-                         "-" if fd is None else fd["subroutine"].split(" (")[0],
-                         "-" if dv is None else "call %d: %s" % (dv["step"] + 1, dv["reason"])
-                         + (" [%s]" % r["error"] if r.get("error") else "")))
-        out.append(_fmt_table(("impl", "driver", "calls", "identical", "first state diff",
-                               "field", "subroutine", "stopped"), rows))
-        for key, r in rec["lockstep"].items():
-            if r.get("quirk_fields"):
-                out.append("  %s vs %s: known SciPy state quirk(s) differ (not counted%s): %s"
-                           % (r["impl"], r["driver"], "; yes* = identical otherwise"
-                              if r["identical"] else "", ", ".join(
-                                  "%s from call %d" % (f, s + 1)
-                                  for f, s in r["quirk_fields"].items())))
-        for key, r in rec["lockstep"].items():
-            fd = r["first_state_diff"]
-            if fd is None or not detail:
-                continue
-            out.append("  %s vs %s, call %d (task before %r, after %r): %d field(s) differ:"
-                       % (r["impl"], r["driver"], fd["step"] + 1, fd["task_before"],
-                          fd["task_after"], fd["n_fields"]))
-            for d in fd["fields"][:detail]:
-                where = d["field"]
-                if d.get("size") and d["size"] > 1:
-                    where += "[%d] (%d of %d differ)" % (d["index"], d["count"], d["size"])
-                out.append("    %-34s %s: %s vs %s (driver)%s"
-                           % (where, d["subroutine"], _g(d["other"]), _g(d["ref"]),
-                              "" if d["rel"] is None else "  rel %.3g" % d["rel"]))
-            if fd["n_fields"] > detail:
-                out.append("    ... %d more" % (fd["n_fields"] - detail))
+        out += textwrap.wrap(
+            "Lock step (f, g at the driver's x; the state compared field by field after every "
+            "call; CPU-time fields %s never compared):" % ", ".join(
+                t.split(".")[1] for t in TIME_FIELDS), WIDTH)
+        out.append(_lock_table(rec, lg))
+        out += _lock_detail(rec, detail)
+    extra = []
+    if not wide:
+        if "free" in rec:
+            extra += ["|pg|: inf-norm of the projected gradient",
+                      "fg#k / it#k: first f/g point / iterate not bitwise equal"]
+        if "lockstep" in rec:
+            extra += ["calls: setulb calls compared / run by the driver",
+                      "1st diff, stop: call of the first state difference / of leaving "
+                      "the driver's path", "yes*: identical but for SciPy's nseg quirk"]
+    out += lg.lines(extra)
     out.append("")
     out.append("(%.2fs, %d f/g evaluations)" % (rec["seconds"], rec["fg_evaluations"]))
     return "\n".join(out)
-
-
-# ---------------------------------------------------------------------------
-# records: JSON, CSV, plots
-# ---------------------------------------------------------------------------
-
-def _jsonable(o):
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items() if not str(k).startswith("_")}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _jsonable(o.tolist())
-    if isinstance(o, (np.floating, float)):
-        v = float(o)
-        return v if math.isfinite(v) else repr(v)
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.bool_,)):
-        return bool(o)
-    return o
-
-
-def write_json(rec, path):
-    with open(path, "w") as fh:
-        json.dump(_jsonable(rec), fh, indent=1)
-
-
-CSV_FIELDS = ("problem", "n", "impl", "ref", "blas", "nit", "nfev", "f", "pg", "status",
-              "task", "error", "seconds", "free_identical", "free_first_bitwise",
-              "free_first_rtol", "final_x_rel", "final_f_rel", "lockstep_identical",
-              "lockstep_identical_strict", "lockstep_quirk_fields", "lockstep_calls",
-              "lockstep_first_diff_call", "lockstep_first_field",
-              "lockstep_subroutine", "lockstep_stopped_call", "lockstep_stop_reason")
-
-
-def csv_rows(rec):
-    rows = []
-    ref_of = dict(rec["pairs"])
-    for nm in rec["impls"]:
-        row = {"problem": rec["problem"], "n": rec["n"], "impl": nm, "ref": ref_of.get(nm, ""),
-               "blas": rec["blas"].get(nm, "")}
-        if "free" in rec:
-            r = rec["free"]["runs"][nm]
-            row.update(nit=r["nit"], nfev=r["nfev"], f=repr(r["f"]), pg=repr(r["pg"]),
-                       status=r["status"], task=r["task"], error=r["error"] or "",
-                       seconds="%.4f" % r["seconds"])
-            c = rec["free"]["compare"].get("%s|%s" % (nm, ref_of.get(nm)))
-            if c:
-                fb, ft = describe_first(c)
-                row.update(free_identical=int(c["identical"]), free_first_bitwise=fb,
-                           free_first_rtol=ft, final_x_rel=repr(c["final_x_rel"]),
-                           final_f_rel=repr(c["final_f_rel"]))
-        ls = rec.get("lockstep", {}).get("%s|%s" % (nm, ref_of.get(nm)))
-        if ls:
-            fd, dv = ls["first_state_diff"], ls["divergence"]
-            row.update(lockstep_identical=int(ls["identical"]),
-                       lockstep_identical_strict=int(ls["identical_strict"]),
-                       lockstep_quirk_fields=" ".join(sorted(ls["quirk_fields"])),
-                       lockstep_calls=ls["steps"],
-                       lockstep_first_diff_call="" if fd is None else fd["step"] + 1,
-                       lockstep_first_field="" if fd is None else fd["first_field"],
-                       lockstep_subroutine="" if fd is None else fd["subroutine"],
-                       lockstep_stopped_call="" if dv is None else dv["step"] + 1,
-                       lockstep_stop_reason="" if dv is None else dv["reason"])
-        rows.append(row)
-    return rows
-
-
-def write_csv(rows, path):
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-
-
-def plot_record(rec, path):
-    """Convergence of f and |proj g| per implementation, and relative
-    difference of the iterates against each implementation's reference."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    if "free" not in rec:
-        raise ValueError("plots need a free run (--mode free or both)")
-    tr = rec["free"]["traces"]
-    fopt = rec.get("fopt")
-    allf = [v for t in tr.values() for v in t["f"] if math.isfinite(v)]
-    base = fopt if fopt is not None else (min(allf) if allf else 0.0)
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    styles = ["-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 2))]
-    for i, (nm, t) in enumerate(tr.items()):
-        k = np.arange(1, len(t["f"]) + 1)
-        fv = np.array(t["f"]) - base
-        fv = np.where(fv > 0, fv, np.nan)
-        axes[0].semilogy(k, fv, linestyle=styles[i % len(styles)], label=nm)
-        pg = np.array(t["pg"])
-        axes[1].semilogy(k, np.where(pg > 0, pg, np.nan), linestyle=styles[i % len(styles)],
-                         label=nm)
-    axes[0].set_title("f - %s" % ("fopt" if fopt is not None else "min f"))
-    axes[1].set_title("|proj g|_inf")
-    floor = 1e-18
-    for i, (key, c) in enumerate(rec["free"]["compare"].items()):
-        rel = [floor if r == 0.0 else (np.nan if r is None else r) for r in c["it_rel"]]
-        k = np.arange(1, len(rel) + 1)
-        axes[2].semilogy(k, rel, linestyle=styles[i % len(styles)], marker=".",
-                         label="%s vs %s%s" % (c["impl"], c["ref"],
-                                               " (identical)" if c["identical"] else ""))
-    axes[2].axhline(rec["options"]["rtol"], color="grey", lw=0.8)
-    axes[2].set_title("rel. diff of iterate k (identical plotted at %g)" % floor)
-    for ax in axes:
-        ax.set_xlabel("iteration")
-        ax.grid(True, which="both", alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-    fig.suptitle("%s (n=%d, m=%d)" % (rec["problem"], rec["n"], rec["options"]["m"]))
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
