@@ -355,13 +355,38 @@ def _set_parallel_work(double work):
     return old
 
 
-def _l2_cache_size():
-    """The L2 cache of a core in bytes (from the OS; 1 MB where unknown)."""
+def _read_cache_sizes():
+    """(L2 of a core, L3) in bytes, from Linux's /sys (Python's os.sysconf
+    often lacks the cache names); 1 MB and 32 MB where unknown."""
+    sizes = {}
+    base = "/sys/devices/system/cpu/cpu0/cache"
     try:
-        v = os.sysconf("SC_LEVEL2_CACHE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        v = -1
-    return v if v > 0 else 1 << 20
+        for entry in os.listdir(base):
+            if not entry.startswith("index"):
+                continue
+            with open(os.path.join(base, entry, "level")) as f:
+                level = int(f.read())
+            with open(os.path.join(base, entry, "type")) as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(base, entry, "size")) as f:
+                text = f.read().strip()
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            sizes[level] = int(text.rstrip("KMG")) * scale
+    except (OSError, ValueError):
+        pass
+    l2 = sizes.get(2, 1 << 20)
+    return l2, sizes.get(3, 32 * l2)
+
+
+_CACHES = None
+
+
+def _cache_sizes():
+    global _CACHES
+    if _CACHES is None:
+        _CACHES = _read_cache_sizes()
+    return _CACHES
 
 
 def _problem_bytes(n, m):
@@ -371,23 +396,45 @@ def _problem_bytes(n, m):
     return 8 * (lwa + ldsave + 12 * n) + 4 * (liwa + lisave + llsave + n)
 
 
+# The automatic window holds about this many L2 caches' worth of problems
+# per thread (see _auto_window_size).
+cdef double _WINDOW_L2S = 6.0
+
+
 def _auto_window_size(n, m, threads, B):
-    """The window ``BatchSolver(window=None)`` uses: as many problems as
-    fit in 2.5 times the L2 cache of a core, per thread (at least one per
-    thread), at most B; with threads > 1, at least enough problems for a
-    round to be stepped in parallel (k n m >= _PARALLEL_WORK).  Measured on this project's benchmark
-    (tools/bench_batch.py, an AMD EPYC with 1 MB of L2 per core): the time
-    of a batch is lowest for windows of about 1 to 3 MB of problems at
-    every n, e.g. n = 10: 100 problems (0.70 s for 3,000 problems against
-    0.98 s with all 3,000 stepped together); n = 1,000: 4 to 8 problems.
-    Smaller windows pay the function's per-call cost more often, larger
-    ones leave the cache."""
+    """The window ``BatchSolver(window=None)`` uses, at most B: the number
+    of problems nearest to filling 6 times the L2 cache of a core (at least
+    one).  With threads > 1: that many per thread, grown to enough problems
+    for a round to be stepped in parallel (k n m >= _PARALLEL_WORK), where
+    they fit in the L3 cache or are one problem per thread (m = 10 and 32 MB
+    of L3: n = 1,000, 100 problems, and n = 10,000, 10, each 1.4x to 1.6x one
+    thread); else the one-thread window, whose rounds are too small for
+    threads (n = 10: growing to 10,000 problems, 130 MB, took 2.52 s against
+    2.00 s on one thread, and even a doubled window of 970 was 11% slower).
+
+    Measured on this project's benchmark (tools/bench_batch.py problems, an
+    AMD EPYC with 1 MB of L2 per core and 32 MB of L3, idle, one thread,
+    windows of 1 to 800 problems): the time of a batch is lowest for
+    windows of about 3 to 9 MB of problems at every n (n = 10, 3,000
+    problems: 200 to 400; n = 100: 128; n = 1,000: 16 to 24; n = 10,000: 2
+    to 3), 2% to 4% below windows half or twice that size, and 30% below
+    stepping all 3,000 problems of n = 10 every round.  Smaller windows pay
+    the function's per-call cost more often; larger ones leave the caches.
+    """
     if B < 1 or n < 1:
         return 1
-    per_thread = max(1, int(2.5 * _l2_cache_size()) // _problem_bytes(n, m))
-    window = per_thread * threads
-    if threads > 1:     # enough work per round to be worth several threads
-        window = max(window, -(-int(_PARALLEL_WORK) // (n * m)))
+    l2, l3 = _cache_sizes()
+    size = _problem_bytes(n, m)
+    per_thread = max(1, int(round(_WINDOW_L2S * l2 / size)))
+    window = per_thread
+    if threads > 1:
+        # a cache window per thread, grown to enough work per round to be
+        # worth the threads, where that many problems fit in the L3 cache
+        # (else one cache window, its rounds on one thread)
+        base = per_thread * threads
+        need = max(base, -(-int(_PARALLEL_WORK) // (n * m)))
+        if need == base or need * size <= l3:
+            window = need
     return max(1, min(B, window))
 
 
@@ -407,7 +454,10 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), *, progress=None,
         of k problems still running (at most ``window`` of them), in
         increasing problem order; ``active`` (k,) their problem indices (to
         pick per-problem data); F (k,) the f values, G (k, n) the
-        gradients.  Called once per round.
+        gradients.  Called once per round.  ``active`` is a contiguous
+        range in most rounds: per-problem data sliced then
+        (``C[active[0]:active[-1] + 1]``) is a view where ``C[active]``
+        copies (2% to 3% of a round at n = 10,000, docs/API.md).
     X0 : array_like, shape (B, n)
     bounds : optional
         Shared or per problem, see ``BatchSolver``.

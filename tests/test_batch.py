@@ -3,6 +3,7 @@ bit; problems finish independently; bad batch functions raise clear errors
 and leave the batch able to continue; batch checkpoints resume bit for bit."""
 
 import io
+import os
 import pickle
 
 import numpy as np
@@ -11,6 +12,7 @@ from numpy.testing import assert_array_equal
 from scipy.optimize import Bounds
 
 import lbfgsb
+from lbfgsb import _batch
 from tools.bench_batch import rosenbrock_family
 
 N = 5
@@ -305,6 +307,34 @@ def test_the_automatic_window_fits_the_cache_and_leaves_small_problems_together(
     assert big.window >= 2                  # at least one problem per thread
     with pytest.raises(ValueError, match="window"):
         lbfgsb.BatchSolver(np.zeros((2, 3)), window=0)
+
+
+def test_with_two_threads_the_window_grows_for_parallel_rounds_only_within_the_l3_cache(
+        monkeypatch):
+    monkeypatch.setattr(_batch, "_CACHES", (1 << 20, 32 << 20))   # 1 MB L2, 32 MB L3
+    one = lbfgsb.BatchSolver(np.zeros((2000, 10)))
+    two = lbfgsb.BatchSolver(np.zeros((2000, 10)), threads=2)
+    # n = 10: a round worth two threads would need 10,000 problems (130 MB):
+    # the window stays the one-thread window, its rounds on one thread
+    assert 400 <= one.window <= 600
+    assert two.window == one.window
+    assert two.window * 10 * 10 < 1e6
+    # n = 1,000: 100 problems (32 MB) make a round worth two threads
+    big = lbfgsb.BatchSolver(np.zeros((300, 1000)), threads=2)
+    assert big.window * 1000 * 10 >= 1e6
+    assert big.window > 2 * lbfgsb.BatchSolver(np.zeros((300, 1000))).window
+
+
+def test_the_cache_sizes_are_read_from_the_os_where_it_tells_them():
+    l2, l3 = _batch._read_cache_sizes()
+    base = "/sys/devices/system/cpu/cpu0/cache/index2/size"
+    if os.path.exists(base):
+        with open(base) as f:
+            text = f.read().strip()
+        assert l2 == int(text.rstrip("KM")) * {"K": 1024, "M": 1 << 20}[text[-1]]
+    else:
+        assert l2 == 1 << 20
+    assert l3 >= l2 > 0
 
 
 def test_a_batch_file_stores_each_field_once_for_all_problems_and_old_files_load(tmp_path):

@@ -10,7 +10,9 @@ take minutes there) the wall-clock time of
 * ``minimize_batch`` with ``threads=1`` and ``threads=2`` (automatic window),
 * a Python loop of ``lbfgsb.minimize`` and one of ``scipy.optimize.minimize(
   method='L-BFGS-B')``, one problem at a time with the same per-problem f
-  and g (timed on at most --loop-limit problems, scaled to B),
+  and g, keeping the results as the batch does (timed on at most
+  --loop-limit problems, scaled to B; the loop's x are checked to be
+  bitwise the batch's; see ``timed``),
 
 measured interleaved (batch, batch threads=2, loop, SciPy loop, again) and
 repeated; the medians and the ratios loop / batch are printed.  n = 10:
@@ -20,6 +22,7 @@ shared: the ratios of one run are what to read.
 """
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -91,31 +94,42 @@ def family(n):
     return rosenbrock_family if n <= 10 else quadratic_family
 
 
+def timed(solve):
+    """(seconds, the x of the results, total nfev) of ``solve()``.
+
+    The results are kept while timed, as a user keeps them (the batch
+    returns all B; a loop that dropped them would reuse one workspace's
+    memory), and dropped afterwards, with a collection before the clock
+    starts: results alive from an earlier run would make the garbage
+    collector's passes, and so the next run, slower (10,000 results of n =
+    10 made the run after them ~30% slower)."""
+    gc.collect()
+    t0 = time.perf_counter()
+    results = solve()
+    seconds = time.perf_counter() - t0
+    return seconds, np.array([r.x for r in results]), sum(r.nfev for r in results)
+
+
 def measure(B, n, repeat, loop_limit, scipy_limit):
     """Median wall-clock seconds of the four ways (loops scaled to B)."""
     X0, fg_batch, fg_one = family(n)(B, n, np.random.default_rng(12345))
-    clock = time.perf_counter
     k_own, k_sp = min(B, loop_limit), min(B, scipy_limit)
     times = {"batch": [], "batch2": [], "loop": [], "scipy": []}
     for _ in range(repeat):
-        t0 = clock()
-        res = lbfgsb.minimize_batch(fg_batch, X0, threads=1)
-        times["batch"].append(clock() - t0)
-        t0 = clock()
-        res2 = lbfgsb.minimize_batch(fg_batch, X0, threads=2)
-        times["batch2"].append(clock() - t0)
-        assert all(np.array_equal(a.x, b.x) for a, b in zip(res, res2))
-        t0 = clock()
-        for i in range(k_own):
-            lbfgsb.minimize(fg_one(i), X0[i], jac=True)
-        times["loop"].append((clock() - t0) * B / k_own)
-        t0 = clock()
-        for i in range(k_sp):
-            so.minimize(fg_one(i), X0[i], jac=True, method="L-BFGS-B")
-        times["scipy"].append((clock() - t0) * B / k_sp)
+        t, x1, nfev = timed(lambda: lbfgsb.minimize_batch(fg_batch, X0, threads=1))
+        times["batch"].append(t)
+        t, x2, _ = timed(lambda: lbfgsb.minimize_batch(fg_batch, X0, threads=2))
+        times["batch2"].append(t)
+        assert np.array_equal(x1, x2)
+        t, xl, _ = timed(lambda: [lbfgsb.minimize(fg_one(i), X0[i], jac=True)
+                                  for i in range(k_own)])
+        times["loop"].append(t * B / k_own)
+        assert np.array_equal(xl, x1[:k_own])       # the batch solves each alone
+        t, _, _ = timed(lambda: [so.minimize(fg_one(i), X0[i], jac=True,
+                                             method="L-BFGS-B") for i in range(k_sp)])
+        times["scipy"].append(t * B / k_sp)
     med = {k: float(np.median(v)) for k, v in times.items()}
-    med["nfev"] = sum(r.nfev for r in res)
-    med["window"] = lbfgsb.BatchSolver(X0[:1]).window if B else 0
+    med["nfev"] = nfev
     return med
 
 
