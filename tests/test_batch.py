@@ -2,9 +2,11 @@
 bit; problems finish independently; bad batch functions raise clear errors
 and leave the batch able to continue; batch checkpoints resume bit for bit."""
 
+import gc
 import io
 import os
 import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -335,6 +337,21 @@ def test_the_cache_sizes_are_read_from_the_os_where_it_tells_them():
     else:
         assert l2 == 1 << 20
     assert l3 >= l2 > 0
+
+
+def test_results_of_small_problems_do_not_keep_their_workspaces_alive():
+    X0, fg_batch, _ = make_problems(500, n=5)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        results = lbfgsb.minimize_batch(fg_batch, X0, m=10)
+        gc.collect()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert all(r.success for r in results)
+    workspaces = 500 * 8 * (2 * 10 * 5 + 5 * 5 + 11 * 10 * 10 + 8 * 10)   # 5.2 MB
+    assert kept < workspaces / 2
 
 
 def test_a_batch_file_stores_each_field_once_for_all_problems_and_old_files_load(tmp_path):
