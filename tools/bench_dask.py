@@ -25,7 +25,7 @@ import lbfgsb  # noqa: E402
 import lbfgsb.dask  # noqa: E402
 
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tools.bench_batch import rosenbrock_family  # noqa: E402
+from tools.bench_batch import rosenbrock_family, timed  # noqa: E402
 
 
 def main(argv=None):
@@ -45,11 +45,9 @@ def main(argv=None):
     print(f"B = {args.B} problems, n = {args.n}")
 
     def report(label, run):
-        t0 = clock()
-        res = run()
-        dt = clock() - t0
+        dt, x, _ = timed(run)       # (results dropped before the next run)
         print(f"  {label:<44} {dt:8.2f} s  {args.B / dt:9.0f} problems/s", flush=True)
-        return res
+        return x
     ref = report("minimize_batch, threads=1",
                  lambda: lbfgsb.minimize_batch(fg_batch, X0))
     two = report("minimize_batch, threads=2",
@@ -60,8 +58,7 @@ def main(argv=None):
         ck = report("dask, 2 workers, checkpoints every 10 s",
                     lambda: lbfgsb.dask.minimize_batch(fg_batch, X0, client=client,
                                                        checkpoint_dir=d))
-    same = all(np.array_equal(a.x, b.x) and np.array_equal(a.x, c.x)
-               and np.array_equal(a.x, e.x) for a, b, c, e in zip(ref, two, dsk, ck))
+    same = all(np.array_equal(ref, other) for other in (two, dsk, ck))
     print(f"  all four bitwise equal: {same}")
     print("overhead of the Dask path at small B (median of 5):")
     for B in (1, 10, 100, 1000):
