@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from scipy.optimize import Bounds
 
 import lbfgsb
@@ -50,6 +51,29 @@ def test_dask_gives_bitwise_the_in_process_results_in_problem_order(client, part
     assert len(res) == B
     for r, s in zip(ref, res):
         assert_same_result(r, s)
+
+
+def test_dask_results_have_the_in_process_fields_types_and_values(client):
+    B = 12
+    X0, fg_batch, _ = make_problems(B, n=90, seed=24)   # n >= 79: hess_inv pairs are views
+    X0s, fg_small, _ = make_problems(B, seed=25)         # n = 5: copies
+    for X, fg in ((X0, fg_batch), (X0s, fg_small)):
+        ref = lbfgsb.minimize_batch(fg, X, maxiter=7)     # some stop at maxiter
+        res = lbfgsb.dask.minimize_batch(fg, X, client=client, partitions=3, maxiter=7)
+        assert {r.status for r in ref} >= {1}
+        for r, s in zip(ref, res):
+            assert list(r.keys()) == list(s.keys())
+            for key in r:
+                assert type(r[key]) is type(s[key]), key
+                if key == "hess_inv":
+                    assert_array_equal(r[key].sk, s[key].sk)
+                    assert_array_equal(r[key].yk, s[key].yk)
+                    assert_array_equal(r[key].todense(), s[key].todense())
+                elif isinstance(r[key], np.ndarray):
+                    assert_array_equal(r[key], s[key])
+                    assert r[key].dtype == s[key].dtype
+                else:
+                    assert r[key] == s[key], key
 
 
 def test_dask_checkpoints_of_finished_partitions_are_reused(client, tmp_path):
