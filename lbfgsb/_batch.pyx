@@ -360,19 +360,16 @@ def _read_cache_sizes():
     often lacks the cache names); 1 MB and 32 MB where unknown."""
     sizes = {}
     base = "/sys/devices/system/cpu/cpu0/cache"
+
+    def read(entry, name):
+        with open(os.path.join(base, entry, name)) as f:
+            return f.read().strip()
     try:
         for entry in os.listdir(base):
-            if not entry.startswith("index"):
-                continue
-            with open(os.path.join(base, entry, "level")) as f:
-                level = int(f.read())
-            with open(os.path.join(base, entry, "type")) as f:
-                if f.read().strip() == "Instruction":
-                    continue
-            with open(os.path.join(base, entry, "size")) as f:
-                text = f.read().strip()
-            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-            sizes[level] = int(text.rstrip("KMG")) * scale
+            if entry.startswith("index") and read(entry, "type") != "Instruction":
+                text = read(entry, "size")
+                scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+                sizes[int(read(entry, "level"))] = int(text.rstrip("KMG")) * scale
     except (OSError, ValueError):
         pass
     l2 = sizes.get(2, 1 << 20)

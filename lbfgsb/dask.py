@@ -75,12 +75,12 @@ def _fingerprint(X0, bounds, options, lo, hi):
     return h.hexdigest()[:16]
 
 
-# The fields of a result (Solver.result), in its order, by how they travel.
-_ARRAYS = ("x", "jac")
-_SCALARS = ("fun", "nfev", "njev", "nit", "status", "success")
-_STRINGS = ("message", "task")
+# The fields of a result (Solver.result), in its order; x and jac travel
+# stacked, hess_inv as its stacked pairs, the others as lists.
 _ORDER = ("fun", "jac", "nfev", "njev", "nit", "status", "message", "x",
           "success", "hess_inv", "task")
+_ARRAYS = ("x", "jac")
+_LISTS = tuple(k for k in _ORDER if k not in _ARRAYS + ("hess_inv",))
 
 
 def _pack(results):
@@ -91,8 +91,8 @@ def _pack(results):
     pairs = [r.hess_inv for r in results]
     return {
         **{k: np.array([r[k] for r in results]) for k in _ARRAYS},
-        **{k: [r[k] for r in results] for k in _SCALARS + _STRINGS},
-        "corrections": np.array([h.sk.shape[0] for h in pairs], dtype=np.intp),
+        **{k: [r[k] for r in results] for k in _LISTS},
+        "corrections": [h.sk.shape[0] for h in pairs],
         "sk": np.concatenate([h.sk for h in pairs]) if pairs else None,
         "yk": np.concatenate([h.yk for h in pairs]) if pairs else None,
     }
@@ -101,15 +101,14 @@ def _pack(results):
 def _unpack(packed):
     """The list of results from ``_pack`` (on the client): the same fields,
     values and types as the results in process."""
-    k = len(packed["corrections"])
-    ends = np.cumsum(packed["corrections"]).tolist()
-    starts = [0] + ends[:-1]
+    sk, yk = packed["sk"], packed["yk"]
     out = []
-    for i in range(k):
-        fields = {name: packed[name][i] for name in _ARRAYS + _SCALARS + _STRINGS}
-        fields["hess_inv"] = LbfgsInvHessProduct(packed["sk"][starts[i]:ends[i]],
-                                                 packed["yk"][starts[i]:ends[i]])
-        out.append(OptimizeResult({name: fields[name] for name in _ORDER}))
+    hi = 0
+    for i, count in enumerate(packed["corrections"]):
+        lo, hi = hi, hi + count
+        hess_inv = LbfgsInvHessProduct(sk[lo:hi], yk[lo:hi])
+        out.append(OptimizeResult({k: hess_inv if k == "hess_inv" else packed[k][i]
+                                   for k in _ORDER}))
     return out
 
 
