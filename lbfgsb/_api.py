@@ -96,7 +96,9 @@ def _bounds_to_lbfgsb(bounds, n):
     return low_bnd, upper_bnd, nbd
 
 
-def _check_positive_int(value, name):
+def _check_positive_int(value, name, upper=None):
+    """``value`` as a positive int (at most ``upper`` when given), else
+    ``ValueError`` naming ``name``."""
     try:
         v = int(value)
     except (TypeError, ValueError):
@@ -105,6 +107,8 @@ def _check_positive_int(value, name):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     if v < 1:
         raise ValueError(f"{name} must be positive, got {value!r}")
+    if upper is not None and v > upper:
+        raise ValueError(f"{name} must be at most {upper}, got {value!r}")
     return v
 
 

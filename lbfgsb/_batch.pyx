@@ -190,7 +190,7 @@ cdef class BatchSolver:
 
     @threads.setter
     def threads(self, value):
-        self._threads = _api._check_positive_int(value, "threads")
+        self._threads = _api._check_positive_int(value, "threads", ckpt.INT_MAX)
         if self._auto_window:
             self._window = _auto_window_size(self._n, self._m(), self._threads, self._B)
 
@@ -214,7 +214,7 @@ cdef class BatchSolver:
             self._window = _auto_window_size(self._n, self._m(), self._threads, self._B)
         else:
             self._auto_window = False
-            self._window = _api._check_positive_int(value, "window")
+            self._window = _api._check_positive_int(value, "window", ckpt.INT_MAX)
         # the window is "the first `window` running problems": rebuild it
         self._k = 0
         self._next = 0

@@ -18,7 +18,7 @@ Adding a field: put it in the table of its type below (``_INT_KEYS``,
 """
 
 import os
-import zipfile
+import secrets
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,6 +26,7 @@ import numpy as np
 from lbfgsb import _rcomm
 from lbfgsb._status import flavour_label, scipy_codes_from_task
 from lbfgsb._kernels import KERNELS
+from lbfgsb._npzfile import NpzReader
 
 FORMAT = "lbfgsb.Solver"
 BATCH_FORMAT = "lbfgsb.BatchSolver"
@@ -53,6 +54,12 @@ ARRAY_KEYS = {
     "lsave": (np.int32, lambda n, m: 4),
 }
 _INT_KEYS = ("n", "m", "maxls", "maxiter", "maxfun", "iprint", "nit", "nfev", "have_e")
+INT_MAX = 2**31 - 1         # a C int (n, m, maxls, iprint)
+LONG_MAX = 2**63 - 1        # the counters and limits (nit, nfev, maxiter, maxfun)
+_INT_RANGES = {"n": (1, INT_MAX), "m": (1, INT_MAX), "maxls": (1, INT_MAX),
+               "maxiter": (1, LONG_MAX), "maxfun": (1, LONG_MAX),
+               "iprint": (-INT_MAX - 1, INT_MAX), "nit": (0, LONG_MAX),
+               "nfev": (0, LONG_MAX), "have_e": (0, 1)}
 _FLOAT_KEYS = ("factr", "pgtol", "f", "fk", "fe")
 _TEXT_KEYS = ("task", "csave")
 _STATE_KEYS = (("format", "format_version", "lbfgsb_version", "flavour")
@@ -65,6 +72,9 @@ def _state_int(d, key):
         v = v.item()
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
         raise ValueError(f"checkpoint: {key} must be an integer, got {v!r}")
+    lo, hi = _INT_RANGES.get(key, (-LONG_MAX - 1, LONG_MAX))
+    if not lo <= v <= hi:
+        raise ValueError(f"checkpoint: {key} must be between {lo} and {hi}, got {v}")
     return int(v)
 
 
@@ -74,7 +84,10 @@ def _state_float(d, key):
         v = v.item()
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise ValueError(f"checkpoint: {key} must be a real number, got {v!r}")
-    return float(v)
+    try:
+        return float(v)
+    except OverflowError:
+        raise ValueError(f"checkpoint: {key} is out of the float range: {v!r}") from None
 
 
 def _state_text(d, key):
@@ -96,6 +109,21 @@ def _state_text(d, key):
         raise ValueError(f"checkpoint: {key} is not a task string of at most "
                          f"60 printable ASCII characters: {v!r}")
     return v.ljust(TASK_LEN, b" ")
+
+
+def array_lengths(n, m):
+    """The length of each array of a state for (n, m) (``ARRAY_KEYS``), or
+    ``ValueError`` when n and m are not those of a problem setulb can
+    address."""
+    for key, v in (("n", n), ("m", m)):
+        lo, hi = _INT_RANGES[key]
+        if not lo <= v <= hi:
+            raise ValueError(f"checkpoint: {key} must be between {lo} and {hi}, got {v}")
+    try:
+        _rcomm.workspace_sizes(n, m)
+    except ValueError as exc:
+        raise ValueError(f"checkpoint: n={n}, m={m}: {exc}") from None
+    return {k: length(n, m) for k, (dtype, length) in ARRAY_KEYS.items()}
 
 
 def _state_array(d, key, n, m):
@@ -170,13 +198,7 @@ def check_solver_state(d):
         raise ValueError(f"checkpoint: unknown kernels {kernels!r}")
     s["kernels"] = kernels
     n, m = s["n"], s["m"]
-    if n < 1 or m < 1:
-        raise ValueError(f"checkpoint: n={n} and m={m} must be positive")
-    for k in ("maxls", "maxiter", "maxfun"):
-        if s[k] < 1:
-            raise ValueError(f"checkpoint: {k} must be positive, got {s[k]}")
-    if s["nit"] < 0 or s["nfev"] < 0:
-        raise ValueError("checkpoint: nit and nfev must be non-negative")
+    array_lengths(n, m)
     if not (s["factr"] >= 0 and s["pgtol"] >= 0):
         raise ValueError("checkpoint: factr and pgtol must be non-negative numbers")
     s.update({k: _state_array(d, k, n, m) for k in ARRAY_KEYS})
@@ -214,42 +236,101 @@ def to_arrays(d, prefix=""):
     return out
 
 
-def from_arrays(z, prefix=""):
-    """The state under ``prefix`` of arrays read from an ``.npz`` file."""
-    d = {}
-    for k in z.files if hasattr(z, "files") else z:
-        if k.startswith(prefix) and "." not in k[len(prefix):]:
-            v = z[k]
-            d[k[len(prefix):]] = v.item() if v.ndim == 0 else v
-    return d
+def _temp_name(path):
+    """A fresh, unpredictable name next to ``path`` for the file written
+    before it replaces ``path``."""
+    return f"{path}.{secrets.token_hex(8)}.tmp"
+
+
+def _create_exclusive(path):
+    """A new file next to ``path``, opened for writing: created by this call
+    (``O_EXCL``, never an existing file or a link someone planted at the
+    name; a name taken is drawn again).  Returns ``(name, binary file)``."""
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    for _ in range(100):
+        tmp = _temp_name(path)
+        try:
+            fd = os.open(tmp, flags, 0o666)     # the umask applies, as for open()
+        except FileExistsError:
+            continue
+        return tmp, os.fdopen(fd, "wb")
+    raise FileExistsError(f"no free temporary name next to {path!r}")
 
 
 def write_npz(path, arrays):
     """Write arrays to ``path`` (a name, used as given, or a binary file
-    object) as ``.npz``; a named file is replaced atomically."""
+    object) as ``.npz``; a named file is replaced atomically.
+
+    The data go to a new file in the same directory, created exclusively
+    under an unpredictable name (never through a link planted there), then
+    flushed to disk and renamed over ``path`` (``os.replace``: a link at
+    ``path`` itself is replaced, not followed).  A checkpoint is never half
+    written, and a crash leaves the previous one."""
     if hasattr(path, "write"):
         np.savez(path, **arrays)
         return
     path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
+    tmp, fh = _create_exclusive(path)
     try:
-        with open(tmp, "wb") as fh:
+        with fh:
             np.savez(fh, **arrays)
-        os.replace(tmp, path)       # a checkpoint is never half written
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None:
             os.remove(tmp)
 
 
+# Reading files: only the members a state has, each with the most elements
+# it may hold bounded before its data are read (lbfgsb._npzfile).
+_ONE = 1                    # a 0-d number or text
+_SCALAR_KEYS = tuple(k for k in _STATE_KEYS + ("kernels",)
+                     if k not in ARRAY_KEYS and k not in _TEXT_KEYS)
+_BATCH_KEYS = ("format", "format_version", "B", "layout")
+
+
+def _item(v):
+    return v.item() if v.ndim == 0 else v
+
+
+def _read_state(z, prefix=""):
+    """The solver state under ``prefix`` in the open file ``z``: its small
+    members first, then its arrays, each bounded by the n and m read."""
+    d = {}
+    for k in _SCALAR_KEYS:
+        if prefix + k in z.keys:
+            d[k] = _item(z.read(prefix + k, _ONE))
+    for k in _TEXT_KEYS:
+        if prefix + k in z.keys:
+            d[k] = z.read(prefix + k, TASK_LEN)
+    missing = [k for k in ("n", "m") if k not in d]
+    if missing:
+        raise ValueError(f"checkpoint: missing entries {missing}")
+    lengths = array_lengths(_state_int(d, "n"), _state_int(d, "m"))
+    for k in ARRAY_KEYS:
+        if prefix + k in z.keys:
+            d[k] = z.read(prefix + k, lengths[k])
+    return d
+
+
+def _unknown_members(z, known):
+    unknown = sorted(k for k in z.keys if not known(k))
+    if unknown:
+        raise ValueError(f"checkpoint: unknown members {unknown[:5]} (refused "
+                         "unread)")
+
+
 def read_npz(path):
-    """The arrays of an ``.npz`` file, as a dict."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"not an lbfgsb checkpoint file: {exc}") from None
+    """The state saved by ``Solver.save`` in the ``.npz`` file ``path``
+    (a name or a binary file object), read member by member: unknown
+    members are refused unread, and each member's size is checked before
+    its data are read (``ValueError`` naming what is wrong)."""
+    with NpzReader(path) as z:
+        _unknown_members(z, set(_STATE_KEYS + ("kernels",)).__contains__)
+        return _read_state(z)
 
 
 def check_batch_state(d):
@@ -296,26 +377,61 @@ def batch_to_arrays(states):
 
 def read_batch_npz(path):
     """The batch state saved in an ``.npz`` file by ``BatchSolver.save``
-    (either layout)."""
-    z = read_npz(path)
-    try:
-        B = int(z["B"])
-        if "layout" in z and z["layout"].item() == "stacked":
-            fields = {k[2:]: v for k, v in z.items() if k.startswith("s.")}
-            if any(v.shape[:1] != (B,) for v in fields.values()):
-                raise ValueError("stacked fields of the wrong length")
-            states = [{k: v[i].item() if v.ndim == 1 else v[i]
-                       for k, v in fields.items()} for i in range(B)]
+    (either layout), read as ``read_npz`` reads a solver's."""
+    with NpzReader(path) as z:
+        top = {}
+        for k in _BATCH_KEYS:
+            if k in z.keys:
+                top[k] = _item(z.read(k, _ONE))
+        try:
+            B = top["B"]
+            fmt = top["format"]
+            version = top["format_version"]
+        except KeyError:
+            raise ValueError("not a BatchSolver checkpoint file") from None
+        if isinstance(B, bool) or not isinstance(B, int) or not 0 <= B <= LONG_MAX:
+            raise ValueError(f"checkpoint: B must be a non-negative integer, got {B!r}")
+        fields = set(_STATE_KEYS + ("kernels",))
+        if top.get("layout") == "stacked":
+            _unknown_members(z, lambda k: k in _BATCH_KEYS or (
+                k[:2] == "s." and k[2:] in fields))
+            states = _read_stacked(z, B)
         else:
-            by_problem = {}             # one pass over the keys
-            for key, v in z.items():
-                head, dot, field = key.partition(".")
-                if dot and head[:1] == "p" and head[1:].isdigit() and "." not in field:
-                    by_problem.setdefault(int(head[1:]), {})[field] = (
-                        v.item() if v.ndim == 0 else v)
-            states = [by_problem[i] for i in range(B)]
-        return {"format": z["format"].item(),
-                "format_version": int(z["format_version"]),
-                "solvers": states}
-    except (KeyError, ValueError, TypeError, IndexError):
-        raise ValueError("not a BatchSolver checkpoint file") from None
+            def known(k):
+                head, dot, field = k.partition(".")
+                return k in _BATCH_KEYS or (
+                    dot and head[:1] == "p" and head[1:].isdigit()
+                    and str(int(head[1:])) == head[1:] and int(head[1:]) < B
+                    and field in fields)
+            _unknown_members(z, known)
+            if B * 2 > len(z.keys):     # each problem has its n and m at least
+                raise ValueError(f"checkpoint: B={B} problems, but the file "
+                                 f"has {len(z.keys)} members")
+            states = [_read_state(z, f"p{i}.") for i in range(B)]
+    return {"format": fmt, "format_version": version, "solvers": states}
+
+
+def _read_stacked(z, B):
+    """The B solver states of a file in the stacked layout (``s.<field>``
+    with a first axis of length B)."""
+    d = {}
+    for k in _SCALAR_KEYS:
+        if "s." + k in z.keys:
+            d[k] = z.read("s." + k, B)
+    for k in _TEXT_KEYS:
+        if "s." + k in z.keys:
+            d[k] = z.read("s." + k, B * TASK_LEN)
+    if B and ("n" not in d or "m" not in d):
+        raise ValueError("checkpoint: missing entries ['n', 'm']")
+    ns, ms = (np.unique(d[k]) if B else np.zeros(1, int) + 1 for k in ("n", "m"))
+    if len(ns) != 1 or len(ms) != 1 or ns.dtype.kind not in "iu" or ms.dtype.kind not in "iu":
+        raise ValueError("checkpoint: the problems of a stacked file must have "
+                         "the same integer n and m")
+    lengths = array_lengths(int(ns[0]), int(ms[0]))
+    for k in ARRAY_KEYS:
+        if "s." + k in z.keys:
+            d[k] = z.read("s." + k, B * lengths[k])
+    if any(v.shape[:1] != (B,) for v in d.values()):
+        raise ValueError(f"checkpoint: stacked fields must have a first axis of "
+                         f"length B={B}")
+    return [{k: _item(v[i]) for k, v in d.items()} for i in range(B)]

@@ -167,7 +167,8 @@ def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
     if pgtol is not None and gtol is not None:
         raise ValueError("give pgtol or gtol, not both")
     m = _api._check_positive_int(10 if m is None and maxcor is None else
-                                 (m if m is not None else maxcor), "m (maxcor)")
+                                 (m if m is not None else maxcor), "m (maxcor)",
+                                 ckpt.INT_MAX)
     if factr is not None:
         factr = float(factr)
         if not factr >= 0:
@@ -184,12 +185,15 @@ def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
         raise ValueError(f"gtol (pgtol) must be non-negative, got {pgtol!r}")
     flavour = flavour_label(flavour)
     kernels_code(kernels)
+    iprint = -1 if iprint is None else int(iprint)
+    if not -ckpt.INT_MAX - 1 <= iprint <= ckpt.INT_MAX:
+        raise ValueError(f"iprint must be between {-ckpt.INT_MAX - 1} and {ckpt.INT_MAX}, got {iprint}")
     return dict(m=m, factr=factr, pgtol=pgtol,
-                maxls=_api._check_positive_int(maxls, "maxls"),
+                maxls=_api._check_positive_int(maxls, "maxls", ckpt.INT_MAX),
                 maxiter=_api._check_positive_int(maxiter, "maxiter"),
                 maxfun=_api._check_positive_int(maxfun, "maxfun"),
                 flavour=flavour, kernels=kernels,
-                iprint=-1 if iprint is None else int(iprint))
+                iprint=iprint)
 
 
 def _as_x0(x0):

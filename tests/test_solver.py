@@ -364,7 +364,10 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     with pytest.raises(ValueError, match="checkpoint"):
         lbfgsb.Solver.load(bad)
     np.savez(tmp_path / "other.npz", a=np.arange(3))
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(ValueError, match=r"unknown members \['a'\]"):
+        lbfgsb.Solver.load(tmp_path / "other.npz")
+    np.savez(tmp_path / "other.npz", x=np.arange(3))
+    with pytest.raises(ValueError, match=r"missing entries \['n', 'm'\]"):
         lbfgsb.Solver.load(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError):
         lbfgsb.Solver.load(tmp_path / "absent.npz")
