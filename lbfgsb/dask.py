@@ -21,6 +21,7 @@ imported when this module's functions are called, not by ``import lbfgsb``.
 """
 
 import hashlib
+import marshal
 import os
 import time
 
@@ -58,19 +59,65 @@ def _partition_bounds(bounds, lo, hi, B, n):
     return bounds
 
 
-def _fingerprint(X0, bounds, options, lo, hi):
-    """A short name for one partition of one problem set, so that a
-    checkpoint is resumed only by the run that wrote it."""
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(X0[lo:hi]).tobytes())
-    h.update(repr(sorted(options.items())).encode())
-    if isinstance(bounds, Bounds):
-        h.update(np.asarray(bounds.lb, float).tobytes())
-        h.update(np.asarray(bounds.ub, float).tobytes())
-    elif isinstance(bounds, np.ndarray):
-        h.update(np.asarray(bounds, float).tobytes())
+def _digest(h, obj):
+    """Feed ``obj``'s bytes to the hash ``h``: an array's dtype, shape and
+    data, a tuple's or list's items in turn, anything else pickled."""
+    if isinstance(obj, (tuple, list)):
+        h.update(f"{type(obj).__name__}{len(obj)}(".encode())
+        for item in obj:
+            _digest(h, item)
+        h.update(b")")
+    elif isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
+        h.update(f"array{obj.dtype.str}{obj.shape}".encode())
+        h.update(np.ascontiguousarray(obj).tobytes())
     else:
-        h.update(repr(bounds).encode())
+        h.update(_pickled(obj))
+
+
+def _pickled(obj):
+    try:
+        import cloudpickle as pickler
+    except ImportError:
+        import pickle as pickler
+    return pickler.dumps(obj, protocol=5)
+
+
+def _problem_digest(fg_batch, args, key, bounds, options):
+    """What defines a problem set besides X0: the function (its pickled
+    bytes and code, or the caller's ``key``), ``args``, the bounds and the
+    solver options (not threads or window, which change no result)."""
+    h = hashlib.sha256()
+    if key is not None:
+        if not isinstance(key, (str, bytes)):
+            raise ValueError(f"key must be a str or bytes, got {type(key).__name__}")
+        h.update(b"key:" + (key.encode() if isinstance(key, str) else key))
+    else:
+        try:
+            h.update(b"function:" + _pickled(fg_batch))
+        except Exception as exc:
+            raise ValueError(
+                "checkpoint_dir: fg_batch cannot be pickled to fingerprint the "
+                f"problem ({type(exc).__name__}: {exc}); pass key= naming the "
+                "problem it solves") from None
+        code = getattr(fg_batch, "__code__", None)
+        if code is not None:            # a function pickled by reference
+            h.update(marshal.dumps(code))
+    try:
+        for part in (args, bounds, sorted(options.items())):
+            _digest(h, part)
+    except Exception as exc:
+        raise ValueError(
+            "checkpoint_dir: args, bounds or options cannot be pickled to "
+            f"fingerprint the problem ({type(exc).__name__}: {exc})") from None
+    return h
+
+
+def _fingerprint(problem, X0, lo, hi):
+    """A short name for one partition of one problem set (``problem``: the
+    hash of ``_problem_digest``), so that a checkpoint is resumed only by a
+    run of the same problems."""
+    h = problem.copy()
+    _digest(h, X0[lo:hi])
     h.update(f"{lo}:{hi}".encode())
     return h.hexdigest()[:16]
 
@@ -139,7 +186,7 @@ def _solve_partition(fg_batch, X0, bounds, lo, options, args, path, every):
 
 def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
                    checkpoint_dir=None, checkpoint_every=10.0, progress=None,
-                   args=(), **options):
+                   args=(), key=None, **options):
     """Minimize B independent problems on a Dask cluster.
 
     Parameters
@@ -160,10 +207,14 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
     checkpoint_dir : str or path, optional
         A directory every worker can reach.  Each partition saves its state
         there (``BatchSolver.save`` format, named by the partition and a
-        fingerprint of its problems and options) every ``checkpoint_every``
-        seconds and when it ends; a partition that is run again (its worker
-        died, or the whole call is repeated) resumes from its file.  The
-        files stay after the run (delete them to solve afresh).
+        fingerprint of its problems) every ``checkpoint_every`` seconds and
+        when it ends; a partition that is run again (its worker died, or the
+        whole call is repeated) resumes from its file.  The fingerprint
+        covers the partition's X0, the bounds, the options, ``args`` and the
+        function (its pickled bytes and code, or ``key``): a call that
+        differs in any of them starts afresh, never resuming another
+        problem's run.  The files stay after the run (delete them to solve
+        afresh).
     checkpoint_every : float, default 10.0
         Seconds between checkpoints of a running partition (0: each round).
     progress : bool or None, default None
@@ -171,6 +222,12 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
         None: only when stderr is a terminal.
     args : tuple
         Extra arguments of ``fg_batch``.
+    key : str or bytes, optional
+        With ``checkpoint_dir``: names the function's problem in the
+        fingerprint instead of its pickled bytes (needed when ``fg_batch``
+        cannot be pickled; lets a rewritten but equivalent function resume).
+        The same key must mean the same function: ``args`` and the rest are
+        still fingerprinted.
     **options
         As for ``lbfgsb.minimize_batch`` (``threads`` and ``window`` apply
         to each partition's ``BatchSolver`` on its worker).
@@ -191,7 +248,7 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
     if not isinstance(args, tuple):
         args = (args,)
     solver_opts = {k: v for k, v in options.items() if k not in ("threads", "window")}
-    _solver_options(**solver_opts)          # bad options raise here, not on a worker
+    checked = _solver_options(**solver_opts)    # bad options raise here, not on a worker
     if client is None:
         try:
             client = distributed.get_client()
@@ -208,6 +265,7 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
     edges = np.linspace(0, B, partitions + 1).round().astype(int)
     if checkpoint_dir is not None:
         checkpoint_dir = os.fspath(checkpoint_dir)
+        problem = _problem_digest(fg_batch, args, key, bounds, checked)
         os.makedirs(checkpoint_dir, exist_ok=True)
     every = float(checkpoint_every)
     futures = {}
@@ -215,7 +273,7 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
         lo, hi = int(edges[p]), int(edges[p + 1])
         path = None
         if checkpoint_dir is not None:
-            name = f"part{p:05d}-{lo}-{hi}-{_fingerprint(X0, bounds, solver_opts, lo, hi)}.npz"
+            name = f"part{p:05d}-{lo}-{hi}-{_fingerprint(problem, X0, lo, hi)}.npz"
             path = os.path.join(checkpoint_dir, name)
         fut = client.submit(_solve_partition, fg_batch, X0[lo:hi],
                             _partition_bounds(bounds, lo, hi, B, n), lo,

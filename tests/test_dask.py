@@ -85,13 +85,70 @@ def test_dask_checkpoints_of_finished_partitions_are_reused(client, tmp_path):
     files = sorted(tmp_path.glob("*.npz"))
     assert len(files) == 2
 
+    again = lbfgsb.dask.minimize_batch(fg_batch, X0, client=client, partitions=2,
+                                       checkpoint_dir=tmp_path)
+    assert sorted(tmp_path.glob("*.npz")) == files
+
     def refuse(X, active):
         raise AssertionError("a finished partition was computed again")
-    again = lbfgsb.dask.minimize_batch(refuse, X0, client=client, partitions=2,
-                                       checkpoint_dir=tmp_path)
-    for r, s, t in zip(ref, first, again):
-        assert_same_result(r, s)
-        assert_same_result(r, t)
+    # another function resumes only under the same explicit key
+    keyed = lbfgsb.dask.minimize_batch(fg_batch, X0, client=client, partitions=2,
+                                       checkpoint_dir=tmp_path / "k", key="rosen-23")
+    resumed = lbfgsb.dask.minimize_batch(refuse, X0, client=client, partitions=2,
+                                         checkpoint_dir=tmp_path / "k", key="rosen-23")
+    for r, *others in zip(ref, first, again, keyed, resumed):
+        for s in others:
+            assert_same_result(r, s)
+
+
+def test_a_reused_checkpoint_dir_never_resumes_another_problem(client, tmp_path):
+    """The issue's reproduction: the same call with other args (or another
+    function, or other options) gives the fresh answer, not the first call's."""
+    B, n = 6, 4
+    rng = np.random.default_rng(31)
+    X0 = rng.standard_normal((B, n))
+    C1 = rng.standard_normal((B, n))
+
+    def fg_batch(X, active, C):
+        R = X - C[active]
+        return np.sum(R ** 4, axis=1) + np.sum(X ** 2, axis=1), 4 * R ** 3 + 2 * X
+
+    def fg_other(X, active, C):
+        F, G = fg_batch(X, active, C)
+        return 2 * F, 2 * G
+    runs = [dict(fg=fg_batch, args=(C1,), opts={}),
+            dict(fg=fg_batch, args=(-C1,), opts={}),
+            dict(fg=fg_other, args=(C1,), opts={}),
+            dict(fg=fg_batch, args=(C1,), opts={"m": 4}),
+            dict(fg=fg_batch, args=(-C1,), opts={}, key="same key"),
+            dict(fg=fg_batch, args=(C1,), opts={}, key="same key")]
+    for run in runs:
+        fresh = lbfgsb.minimize_batch(run["fg"], X0, args=run["args"], **run["opts"])
+        res = lbfgsb.dask.minimize_batch(run["fg"], X0, args=run["args"], client=client,
+                                         partitions=2, checkpoint_dir=tmp_path,
+                                         key=run.get("key"), **run["opts"])
+        for r, s in zip(fresh, res):
+            assert_same_result(r, s)
+    assert len(list(tmp_path.glob("*.npz"))) == 2 * len(runs)
+    first = lbfgsb.minimize_batch(fg_batch, X0, args=(C1,))
+    second = lbfgsb.minimize_batch(fg_batch, X0, args=(-C1,))
+    assert not np.array_equal(first[0].x, second[0].x)     # the runs differ
+
+
+def test_an_unpicklable_function_needs_a_key_to_be_checkpointed(client, tmp_path):
+    B = 4
+    X0, fg_batch, _ = make_problems(B, seed=26)
+    lock = threading.Lock()
+
+    def locked(X, active):
+        with lock:
+            return fg_batch(X, active)
+    with pytest.raises(ValueError, match="cannot be pickled.*pass key="):
+        lbfgsb.dask.minimize_batch(locked, X0, client=client, checkpoint_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="key must be a str or bytes"):
+        lbfgsb.dask.minimize_batch(fg_batch, X0, client=client, checkpoint_dir=tmp_path,
+                                   key=3)
 
 
 def test_a_killed_worker_loses_no_finished_work_and_resumes_from_its_checkpoint(
