@@ -57,6 +57,8 @@ _NAME = "_minimize_lbfgsb"
 _lock = threading.RLock()
 _saved = {}          # module name -> the object it held before patch_scipy()
 _current = None      # the installed replacement, or None
+_blocks = []         # the scipy_patched blocks running: [thread id, flavour] each
+_base = None         # the state before the first of them (None: unpatched)
 _calls = 0           # how many times a replacement ran (read by lbfgsb.pytest_plugin)
 
 
@@ -127,7 +129,7 @@ def _check_contract(original):
             "refusing to patch rather than drop them")
 
 
-def patch_scipy(flavour="fortran"):
+def patch_scipy(flavour="scipy"):
     """Make SciPy's L-BFGS-B (``minimize(method='L-BFGS-B')``,
     ``fmin_l_bfgs_b``) run on the port.
 
@@ -141,9 +143,11 @@ def patch_scipy(flavour="fortran"):
     Parameters
     ----------
     flavour : str or set of str, optional
-        The port's arithmetic: the Fortran's ("fortran", default), bit for
-        bit SciPy's C translation ("scipy") or SciPy <= 1.14's Fortran
-        ("scipy114"), or any set of deviation names (``lbfgsb.deviations()``).
+        The port's arithmetic.  Default "scipy": bit for bit the installed
+        SciPy's (its C translation of L-BFGS-B), so code tested against
+        SciPy's numbers gets the same numbers.  "fortran": L-BFGS-B 3.0's
+        Fortran (``lbfgsb.minimize``'s default); "scipy114": SciPy <= 1.14's
+        Fortran; or any set of deviation names (``lbfgsb.deviations()``).
 
     See Also
     --------
@@ -195,11 +199,22 @@ def scipy_is_patched():
 
 
 @contextlib.contextmanager
-def scipy_patched(flavour="fortran"):
+def scipy_patched(flavour="scipy"):
     """Context manager: SciPy's L-BFGS-B runs on the port inside the block.
 
-    On exit the state before the block comes back (unpatched, or patched in
-    the flavour it had), also when the block raises; blocks nest.
+    Blocks nest and may run in several threads at once, entered and left in
+    any order: SciPy stays patched while any block runs, and when the last
+    one ends the state before the first one comes back (unpatched, or
+    patched as ``patch_scipy`` left it), also when a block raises.  A block
+    nested in the same thread may ask for another flavour (the outer one's
+    comes back when it ends); a block asking for a flavour other than that of
+    a block running in another thread raises ``RuntimeError`` (both threads'
+    SciPy calls would change arithmetic under them).
+
+    Parameters
+    ----------
+    flavour : str or set of str, optional
+        As for ``patch_scipy`` (default "scipy": the installed SciPy's bits).
 
     Examples
     --------
@@ -208,14 +223,30 @@ def scipy_patched(flavour="fortran"):
     >>> with lbfgsb.scipy_patched():
     ...     res = minimize(rosen, np.zeros(3), method="L-BFGS-B")
     """
+    global _base
+    flavour = flavour_label(flavour)
+    me = threading.get_ident()
     with _lock:
-        before = scipy_is_patched()
+        others = sorted({f for t, f in _blocks if t != me and f != flavour})
+        if others:
+            raise RuntimeError(
+                f"lbfgsb.scipy_patched({flavour!r}): another thread runs SciPy "
+                f"patched in flavour {others[0]!r}; blocks in different flavours "
+                "cannot overlap across threads")
+        if not _blocks:
+            _base = scipy_is_patched()
         patch_scipy(flavour)
+        block = [me, flavour]
+        _blocks.append(block)
     try:
         yield
     finally:
         with _lock:
-            if before is None:
+            # blocks end in any order: this one goes, wherever it is
+            del _blocks[next(i for i, b in enumerate(_blocks) if b is block)]
+            if _blocks:
+                patch_scipy(_blocks[-1][1])
+            elif _base is None:
                 unpatch_scipy()
             else:
-                patch_scipy(before)
+                patch_scipy(_base)

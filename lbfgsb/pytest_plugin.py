@@ -4,8 +4,9 @@ Not registered as an entry point: it acts only when asked for with ``-p``::
 
     python3 -m pytest -p lbfgsb.pytest_plugin [--lbfgsb-patch=fortran] tests/
 
-``--lbfgsb-patch`` (``fortran``, the default; ``scipy``; or ``none`` for an
-unpatched reference run) calls ``lbfgsb.patch_scipy`` when pytest configures
+``--lbfgsb-patch`` (``scipy``, the default as for ``patch_scipy``: the
+installed SciPy's bits; ``fortran``; or ``none`` for an unpatched reference
+run) calls ``lbfgsb.patch_scipy`` when pytest configures
 (in each process, also pytest-xdist's workers) and ``unpatch_scipy`` when it
 ends.  The plugin counts, for each test (setup to teardown), how many times
 SciPy's L-BFGS-B entered the port, and prints in the summary how many tests
@@ -26,10 +27,10 @@ _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "failed": 2, "error": 3}
 
 def pytest_addoption(parser):
     group = parser.getgroup("lbfgsb", "SciPy's L-BFGS-B on the lbfgsb port")
-    group.addoption("--lbfgsb-patch", default="fortran",
-                    choices=("fortran", "scipy", "none"),
+    group.addoption("--lbfgsb-patch", default="scipy",
+                    choices=("scipy", "fortran", "none"),
                     help="patch_scipy(flavour) for the whole session, or 'none' "
-                         "(default: fortran)")
+                         "(default: scipy, as patch_scipy)")
     group.addoption("--lbfgsb-record", default=None, metavar="FILE",
                     help="write each test's outcome and port-call count as JSON")
 

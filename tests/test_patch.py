@@ -6,12 +6,14 @@ hand it and expect back); flavour "scipy" gives SciPy's bits; the pytest
 plugin that runs foreign suites under the patch.
 """
 
+import contextlib
 import inspect
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 from pathlib import Path
 
@@ -82,7 +84,7 @@ def test_importing_lbfgsb_patches_nothing():
 
 def test_patch_replaces_the_name_minimize_and_fmin_l_bfgs_b_look_up_and_unpatch_restores_it():
     lbfgsb.patch_scipy()
-    assert lbfgsb.scipy_is_patched() == "fortran"
+    assert lbfgsb.scipy_is_patched() == "scipy"
     repl = minimize_mod._minimize_lbfgsb
     assert repl is not SCIPY_ORIGINAL and lbfgsb_py._minimize_lbfgsb is repl
     # no public name changes
@@ -97,7 +99,7 @@ def test_patch_and_unpatch_are_idempotent():
     lbfgsb.patch_scipy()
     repl = minimize_mod._minimize_lbfgsb
     lbfgsb.patch_scipy()
-    lbfgsb.patch_scipy("fortran")
+    lbfgsb.patch_scipy("scipy")
     assert minimize_mod._minimize_lbfgsb is repl
     lbfgsb.unpatch_scipy()
     lbfgsb.unpatch_scipy()
@@ -129,10 +131,10 @@ def test_unknown_flavour_raises_and_changes_nothing():
 
 def test_context_manager_restores_the_state_before_it_also_on_error_and_nests():
     with lbfgsb.scipy_patched():
-        assert lbfgsb.scipy_is_patched() == "fortran"
-        with lbfgsb.scipy_patched("scipy"):
-            assert lbfgsb.scipy_is_patched() == "scipy"
-        assert lbfgsb.scipy_is_patched() == "fortran"
+        assert lbfgsb.scipy_is_patched() == "scipy"
+        with lbfgsb.scipy_patched("fortran"):
+            assert lbfgsb.scipy_is_patched() == "fortran"
+        assert lbfgsb.scipy_is_patched() == "scipy"
     assert minimize_mod._minimize_lbfgsb is SCIPY_ORIGINAL
     with pytest.raises(KeyError):
         with lbfgsb.scipy_patched("scipy"):
@@ -142,6 +144,101 @@ def test_context_manager_restores_the_state_before_it_also_on_error_and_nests():
     with lbfgsb.scipy_patched("fortran"):
         pass
     assert lbfgsb.scipy_is_patched() == "scipy"
+
+
+class Block(threading.Thread):
+    """A thread running ``with scipy_patched(flavour):`` that enters when
+    told (``enter``), reports that it is inside (``inside``), runs SciPy's
+    L-BFGS-B once there when told (``run``) and leaves when told (``leave``):
+    the test orders the threads' steps exactly."""
+
+    def __init__(self, flavour="scipy"):
+        super().__init__(daemon=True)
+        self.flavour = flavour
+        self.enter, self.inside, self.leave = (threading.Event() for _ in range(3))
+        self.run_now, self.ran = threading.Event(), threading.Event()
+        self.error = self.calls = None
+        self.start()
+
+    def run(self):
+        self.enter.wait(30)
+        try:
+            with lbfgsb.scipy_patched(self.flavour):
+                self.inside.set()
+                while not self.leave.wait(0.001):
+                    if self.run_now.is_set():
+                        self.run_now.clear()
+                        before = _patch._calls
+                        so.minimize(so.rosen, np.zeros(3), method="L-BFGS-B")
+                        self.calls = _patch._calls - before
+                        self.ran.set()
+        except BaseException as exc:
+            self.error = exc
+            self.inside.set()
+
+    def step(self, event, done=None):
+        event.set()
+        if done is not None:
+            assert done.wait(30)
+
+    def finish(self):
+        self.step(self.leave)
+        self.join(30)
+        assert not self.is_alive()
+
+
+@pytest.mark.parametrize("before", [None, "fortran"])
+def test_blocks_in_two_threads_left_out_of_order_restore_the_state_before_both(before):
+    if before:
+        lbfgsb.patch_scipy(before)
+    a, b = Block(), Block()
+    a.step(a.enter, a.inside)
+    b.step(b.enter, b.inside)
+    a.finish()                               # the first one in leaves first
+    assert lbfgsb.scipy_is_patched() == "scipy"
+    b.step(b.run_now, b.ran)                 # b's block still runs on the port
+    assert b.calls == 1
+    b.finish()
+    assert a.error is None and b.error is None
+    assert lbfgsb.scipy_is_patched() == before
+    if before is None:
+        assert minimize_mod._minimize_lbfgsb is SCIPY_ORIGINAL
+        assert lbfgsb_py._minimize_lbfgsb is SCIPY_ORIGINAL
+
+
+def test_blocks_in_threads_nesting_in_turn_leave_scipy_unpatched():
+    threads = [Block() for _ in range(4)]
+    for t in threads:
+        t.step(t.enter, t.inside)
+    for t in (threads[2], threads[0], threads[3]):
+        t.finish()
+        assert lbfgsb.scipy_is_patched() == "scipy"
+    threads[1].step(threads[1].run_now, threads[1].ran)
+    assert threads[1].calls == 1
+    threads[1].finish()
+    assert all(t.error is None for t in threads)
+    assert minimize_mod._minimize_lbfgsb is SCIPY_ORIGINAL
+
+
+def test_a_block_in_another_flavour_than_another_threads_block_is_refused():
+    a, b = Block("scipy"), Block("fortran")
+    a.step(a.enter, a.inside)
+    b.step(b.enter, b.inside)
+    b.join(30)
+    assert isinstance(b.error, RuntimeError)
+    assert "another thread runs SciPy patched in flavour 'scipy'" in str(b.error)
+    assert lbfgsb.scipy_is_patched() == "scipy"       # a's block untouched
+    a.step(a.run_now, a.ran)
+    assert a.calls == 1
+    a.finish()
+    assert a.error is None
+    assert minimize_mod._minimize_lbfgsb is SCIPY_ORIGINAL
+    # the same flavour in the same thread nests freely, in any flavour
+    with lbfgsb.scipy_patched("fortran"):
+        with lbfgsb.scipy_patched("scipy"):
+            assert lbfgsb.scipy_is_patched() == "scipy"
+        assert lbfgsb.scipy_is_patched() == "fortran"
+    assert minimize_mod._minimize_lbfgsb is SCIPY_ORIGINAL
 
 
 def test_unpatch_leaves_a_later_replacement_by_someone_else_with_a_warning():
@@ -186,7 +283,7 @@ def test_minimize_under_the_patch_gives_the_ports_result(jac):
     kw = dict(jac=jac, bounds=[(-2, 0.8)] * 6, options={"maxcor": 5})
     own = lbfgsb.minimize(fun, np.full(6, -1.2), method="L-BFGS-B", **kw)
     before = _patch._calls
-    with lbfgsb.scipy_patched():
+    with lbfgsb.scipy_patched("fortran"):
         res = so.minimize(fun, np.full(6, -1.2), method="L-BFGS-B", **kw)
     assert _patch._calls == before + 1
     del own["task"]
@@ -196,7 +293,7 @@ def test_minimize_under_the_patch_gives_the_ports_result(jac):
 def test_fmin_l_bfgs_b_bound_before_patching_runs_on_the_port():
     own = lbfgsb.fmin_l_bfgs_b(rosen_fg, np.zeros(4), bounds=[(None, 0.9)] * 4)
     before = _patch._calls
-    with lbfgsb.scipy_patched():
+    with lbfgsb.scipy_patched("fortran"):
         x, f, d = fmin_bound_before(rosen_fg, np.zeros(4), bounds=[(None, 0.9)] * 4)
     assert _patch._calls == before + 1
     assert_array_equal(x, own[0])
@@ -333,17 +430,33 @@ def test_fmin_l_bfgs_b_callback_stop_iteration_is_scipys_callback_halt():
     assert_array_equal(res[0], ref[0])
 
 
-def test_default_flavour_is_the_fortran_arithmetic_not_scipys():
+def test_default_patch_flavour_is_scipys_bits_and_the_fortran_is_one_argument_away():
     # a run where the flavours differ (README, "Flavours": dtd, theta): the
-    # patched default follows the Fortran, as lbfgsb.minimize does
+    # patch reproduces the installed SciPy by default (code tested against
+    # SciPy's numbers gets them); flavour="fortran" gives lbfgsb.minimize's
+    # own default, the Fortran
     x0 = np.full(10, -1.2)
     own = lbfgsb.minimize(so.rosen, x0, jac=so.rosen_der)
     ref = so.minimize(so.rosen, x0, jac=so.rosen_der, method="L-BFGS-B")
-    with lbfgsb.scipy_patched():
+    assert not np.array_equal(own.x, ref.x)
+    for patched in (lbfgsb.scipy_patched, _patching):
+        with patched():
+            assert lbfgsb.scipy_is_patched() == "scipy"
+            res = so.minimize(so.rosen, x0, jac=so.rosen_der, method="L-BFGS-B")
+        assert_same_result(res, ref)
+    with lbfgsb.scipy_patched("fortran"):
         res = so.minimize(so.rosen, x0, jac=so.rosen_der, method="L-BFGS-B")
     del own["task"]
     assert_same_result(res, own)
-    assert not np.array_equal(res.x, ref.x)
+
+
+@contextlib.contextmanager
+def _patching():
+    lbfgsb.patch_scipy()
+    try:
+        yield
+    finally:
+        lbfgsb.unpatch_scipy()
 
 
 # ---------------------------------------------------------------------------
@@ -364,25 +477,27 @@ PLUGIN_TESTS = """
 """
 
 
-@pytest.mark.parametrize("flavour", ["fortran", "none"])
+@pytest.mark.parametrize("flavour", ["fortran", "none", None])
 def test_pytest_plugin_patches_the_session_and_records_outcomes_and_port_calls(
         flavour, tmp_path):
     (tmp_path / "test_foreign.py").write_text(textwrap.dedent(PLUGIN_TESTS))
     record = tmp_path / "record.json"
+    option = [] if flavour is None else [f"--lbfgsb-patch={flavour}"]
     proc = subprocess.run(
         [sys.executable, "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "-p", "lbfgsb.pytest_plugin", f"--lbfgsb-patch={flavour}",
+         "-p", "lbfgsb.pytest_plugin", *option,
          f"--lbfgsb-record={record}", "test_foreign.py"],
         cwd=tmp_path, capture_output=True, text=True,
         env=dict(os.environ, PYTHONPATH=str(Path(lbfgsb.__file__).parents[1])))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     rec = json.loads(record.read_text())
+    assert rec["flavour"] == (flavour or "scipy")     # the default: patch_scipy's
     out = rec["outcomes"]
     assert {k.split("::")[1]: v["outcome"] for k, v in out.items()} == {
         "test_reaches_the_port": "passed", "test_does_not": "passed",
         "test_fails": "failed"}
     calls = {k.split("::")[1]: v["calls"] for k, v in out.items()}
-    expected = 1 if flavour == "fortran" else 0
+    expected = 0 if flavour == "none" else 1
     assert calls == {"test_reaches_the_port": expected, "test_does_not": 0,
                      "test_fails": 0}
     assert (rec["passed"], rec["port_calls"], rec["passed_reaching_port"]) == \

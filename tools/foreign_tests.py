@@ -2,13 +2,14 @@
 
 For each suite -- SciPy's own L-BFGS-B tests and scikit-learn's tests of the
 estimators that call L-BFGS-B, as installed -- run it twice with the plugin
-``lbfgsb.pytest_plugin``: unpatched (``--lbfgsb-patch=none``) and under
-``lbfgsb.patch_scipy(flavour)``.  Fail unless every test that passes
-unpatched passes patched (the sets of node ids are compared) and the patched
-run reached the port.  Prints, per suite, the counts and the time of each
+``lbfgsb.pytest_plugin``: unpatched (``--lbfgsb-patch=none``), then under
+``lbfgsb.patch_scipy(flavour)`` for each flavour asked for (both, "scipy" --
+``patch_scipy``'s default -- and "fortran", unless ``--flavour`` names one).
+Fail unless every test that passes unpatched passes patched in each flavour
+(the sets of node ids are compared) and each patched run reached the port.  Prints, per suite, the counts and the time of each
 run, and writes them to ``--json``.
 
-    python3 -P tools/foreign_tests.py                 # all suites, flavour fortran
+    python3 -P tools/foreign_tests.py                 # all suites, both flavours
     python3 -P tools/foreign_tests.py --suites scipy-lbfgsb,sklearn-mlp
     python3 -P tools/foreign_tests.py --flavour scipy --json out/foreign.json
 
@@ -74,20 +75,31 @@ def run_suite(name, flavour, workdir):
         return json.load(f), seconds
 
 
-def compare(name, flavour, workdir):
-    """Unpatched then patched; the row of the table and the list of regressions."""
+def compare(name, flavours, workdir):
+    """Unpatched, then patched in each flavour; the rows of the table and the
+    list of regressions."""
     base, t_base = run_suite(name, "none", workdir)
+    rows, problems = [], []
+    for flavour in flavours:
+        row, probs = _compare_one(name, flavour, workdir, base, t_base)
+        rows.append(row)
+        problems += probs
+    return rows, problems
+
+
+def _compare_one(name, flavour, workdir, base, t_base):
     patched, t_patched = run_suite(name, flavour, workdir)
     passing = {k for k, v in base["outcomes"].items() if v["outcome"] == "passed"}
     passing_patched = {k for k, v in patched["outcomes"].items()
                        if v["outcome"] == "passed"}
     lost = sorted(passing - passing_patched)
-    row = {"suite": name, "tests": base["tests"],
+    row = {"suite": name, "flavour": flavour, "tests": base["tests"],
            "passed_unpatched": len(passing), "passed_patched": len(passing_patched),
            "lost": len(lost), "reaching_port": patched["passed_reaching_port"],
            "port_calls": patched["port_calls"],
            "unpatched_port_calls": base["port_calls"],
            "seconds_unpatched": round(t_base, 1), "seconds_patched": round(t_patched, 1)}
+    name = f"{name} ({flavour})"
     problems = [f"{name}: passes unpatched, not patched: {k} "
                 f"({patched['outcomes'].get(k, {}).get('outcome', 'not run')})"
                 for k in lost]
@@ -102,36 +114,47 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--suites", default=",".join(SUITES),
                     help=f"comma-separated, from: {', '.join(SUITES)}")
-    ap.add_argument("--flavour", default="fortran", choices=("fortran", "scipy"))
+    ap.add_argument("--flavour", default="scipy,fortran",
+                    help="comma-separated flavours to patch with, from: scipy, "
+                         "fortran (default: both)")
     ap.add_argument("--json", default=None, help="write the table here")
     args = ap.parse_args(argv)
     names = [s for s in args.suites.split(",") if s]
     unknown = [s for s in names if s not in SUITES]
     if unknown:
         ap.error(f"unknown suite(s): {', '.join(unknown)}")
+    flavours = [f for f in args.flavour.split(",") if f]
+    if not flavours or set(flavours) - {"scipy", "fortran"}:
+        ap.error(f"--flavour: a comma-separated list of scipy, fortran, got {args.flavour!r}")
 
-    head = ("suite", "tests", "passed_unpatched", "passed_patched", "lost",
+    head = ("suite", "flavour", "tests", "passed_unpatched", "passed_patched", "lost",
             "reaching_port", "port_calls", "seconds_unpatched", "seconds_patched")
-    print(f"foreign tests, patch_scipy(flavour={args.flavour!r}):")
+    print(f"foreign tests, patch_scipy(flavour) for flavour in {flavours}:")
     print("  ".join(f"{h:>17}" if i else f"{h:<25}" for i, h in enumerate(head)))
     rows, problems = [], []
     with tempfile.TemporaryDirectory() as workdir:
         for name in names:
-            row, probs = compare(name, args.flavour, workdir)
-            rows.append(row)
+            suite_rows, probs = compare(name, flavours, workdir)
+            rows += suite_rows
             problems += probs
-            print("  ".join(f"{row[h]:>17}" if i else f"{row[h]:<25}"
-                            for i, h in enumerate(head)), flush=True)
+            for row in suite_rows:
+                print("  ".join(f"{row[h]:>17}" if i else f"{row[h]:<25}"
+                                for i, h in enumerate(head)), flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"flavour": args.flavour, "suites": rows}, f, indent=1)
+            json.dump({"flavours": flavours, "suites": rows}, f, indent=1)
     for p in problems:
         print("FAIL", p)
-    total = sum(r["seconds_unpatched"] + r["seconds_patched"] for r in rows)
-    print(f"{len(rows)} suites, {sum(r['passed_unpatched'] for r in rows)} tests "
-          f"passing unpatched, {sum(r['passed_patched'] for r in rows)} patched, "
-          f"{sum(r['lost'] for r in rows)} lost; {total:.0f} s")
+    first = {r["suite"]: r for r in reversed(rows)}     # one row per suite
+    total = (sum(r["seconds_unpatched"] for r in first.values())
+             + sum(r["seconds_patched"] for r in rows))
+    patched = ", ".join(
+        f"{sum(r['passed_patched'] for r in rows if r['flavour'] == f)} patched ({f})"
+        for f in flavours)
+    print(f"{len(first)} suites, {sum(r['passed_unpatched'] for r in first.values())} "
+          f"tests passing unpatched, {patched}, {sum(r['lost'] for r in rows)} lost; "
+          f"{total:.0f} s")
     return 1 if problems else 0
 
 
