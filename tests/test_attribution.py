@@ -157,3 +157,31 @@ def test_a_bad_user_problem_is_a_usage_error(spec, msg):
                         "--impl", "port", "--ref", "port"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 2 and msg in p.stderr, p.stderr
+
+
+def test_report_lines_keep_the_width_whatever_the_numbers_fields_and_names():
+    # which state field parts first, and its digits, depend on the CPU's
+    # kernels (SkylakeX: dsave.stp in dcsrch/dcstep, 108 columns unwrapped)
+    from harness import report
+    widest = -1.2345678901234567e-308
+    fields = [{"field": f, "size": size, "index": 123456, "count": 99999,
+               "subroutine": sub, "other": widest, "ref": 0.00084689334089136455,
+               "rel": 1.3e-16}
+              for f, size, sub in (("dsave.stp", 1, "dcsrch/dcstep"),
+                                   ("wa", 10**7, "formk (dpotrf, dtrtrs)"))]
+    fields.append({"field": "dsave.gd", "size": 1, "subroutine": "lnsrlb",
+                   "other": 53179.256207771818, "ref": 53179.25620777181, "rel": 1.4e-16})
+    rec = {"lockstep": {"scipy|fortran": {
+        "impl": "fortran-system", "driver": "fortran", "quirk_fields": None,
+        "first_state_diff": {"step": 2, "task_before": "FG_LNSRCH",
+                             "task_after": "FG_LNSRCH", "n_fields": 3, "fields": fields}}}}
+    lines = report._lock_detail(rec, 8)
+    assert max(len(ln) for ln in lines) <= report.WIDTH
+    text = "\n".join(lines)
+    assert text.count("%.17g" % widest) == 2 and text.count("vs 0.00084689334089136455") == 2
+    assert lines[-1] == ("    dsave.gd                     lnsrlb   53179.256207771818 "
+                         "vs 53179.25620777181  rel 1.4e-16")       # fits: one line
+    long_line = "    " + "word " * 40 + "x" * 150
+    wrapped = report._fit(long_line, report.WIDTH)
+    assert max(len(ln) for ln in wrapped) <= report.WIDTH
+    assert "".join(ln.strip().replace(" ", "") for ln in wrapped) == long_line.replace(" ", "")

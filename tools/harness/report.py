@@ -236,9 +236,11 @@ def _lock_detail(rec, detail):
             where = d["field"]
             if d.get("size") and d["size"] > 1:
                 where += "[%d] (%d of %d)" % (d["index"], d["count"], d["size"])
-            out.append("    %-28s %-8s %s vs %s%s"
-                       % (where, _sub(d["subroutine"]), _g(d["other"]), _g(d["ref"]),
-                          "" if d["rel"] is None else "  rel %.2g" % d["rel"]))
+            head = "    %-28s %-8s %s" % (where, _sub(d["subroutine"]), _g(d["other"]))
+            tail = "vs %s%s" % (_g(d["ref"]), "" if d["rel"] is None else "  rel %.2g" % d["rel"])
+            # (17 digits and a long subroutine name may not fit: "vs" goes below)
+            out += ([head + " " + tail] if len(head) + 1 + len(tail) <= WIDTH
+                    else [head, " " * 42 + tail])
         if fd["n_fields"] > detail:
             out.append("    ... %d more" % (fd["n_fields"] - detail))
     return out
@@ -293,4 +295,20 @@ def format_record(rec, detail=8, wide=False):
     out += lg.lines(extra)
     out.append("")
     out.append("(%.2fs, %d f/g evaluations)" % (rec["seconds"], rec["fg_evaluations"]))
-    return "\n".join(out)
+    text = "\n".join(out)
+    return text if wide else "\n".join(
+        piece for ln in text.split("\n") for piece in _fit(ln, WIDTH))
+
+
+def _fit(line, width):
+    """``line`` as lines of at most ``width`` columns: as it is when it fits,
+    else wrapped at spaces (a word longer than a line cut), continuation
+    lines indented 4 more than ``line``.  Whatever the fields, numbers
+    (their digits depend on the CPU's kernels) or names, the report keeps
+    its width."""
+    if len(line) <= width:
+        return [line]
+    lead = line[:len(line) - len(line.lstrip(" "))]
+    indent = (lead + "    ")[:width // 2]
+    return textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent,
+                         break_long_words=True, break_on_hyphens=False) or [""]
