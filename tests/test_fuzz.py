@@ -637,6 +637,14 @@ def test_corpus_workspace_sizes_refuses_32bit_overflow():
 def test_hostile_corpus_in_child_process_exits_cleanly():
     if CHILD:
         pytest.skip("already in the child")
+    run_fuzz_child(__file__, "fuzz_ or corpus_")
+
+
+def run_fuzz_child(test_file, select):
+    """Run the tests of ``test_file`` matching ``-k select`` in a child
+    process (``LBFGSB_FUZZ_CHILD=1``) and assert that it exits cleanly with
+    tests passed; a crash shows up as its exit status, with the last example
+    logged."""
     env = dict(os.environ, LBFGSB_FUZZ_CHILD="1")
     env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                    os.path.join(os.environ.get("TMPDIR", "/tmp"), "lbfgsb-hypothesis"))
@@ -650,7 +658,7 @@ def test_hostile_corpus_in_child_process_exits_cleanly():
         # reaches this process instead of dying with the child's capture file
         proc = subprocess.run(
             [sys.executable, "-P", "-m", "pytest", "-q", "-x", "--capture=sys",
-             "-p", "no:cacheprovider", "-k", "fuzz_ or corpus_", str(Path(__file__))],
+             "-p", "no:cacheprovider", "-k", select, str(Path(test_file))],
             cwd=Path(__file__).resolve().parent.parent, env=env,
             capture_output=True, text=True, timeout=timeout)
         last = ""
