@@ -51,8 +51,9 @@ class NpzReader:
         try:
             if hasattr(path, "read"):
                 fh = path
-                size = fh.seek(0, os.SEEK_END)
-                fh.seek(0)
+                start = fh.tell()           # (read from where the caller is)
+                size = fh.seek(0, os.SEEK_END) - start
+                fh.seek(start)
             else:
                 fh = self._own = _open_regular(path, what)
                 size = os.fstat(fh.fileno()).st_size

@@ -266,3 +266,12 @@ def test_a_batch_option_beyond_a_c_int_is_a_value_error_naming_it(option):
     with pytest.raises(ValueError, match=option):
         lbfgsb.minimize_batch(lambda X, a: ((X ** 2).sum(1), 2 * X), X0,
                               **{option: 10**12})
+
+
+def test_a_checkpoint_is_read_from_where_a_file_object_stands():
+    s = running_solver()
+    buf = io.BytesIO()
+    buf.write(b"a header of the caller's own")
+    s.save(buf)
+    buf.seek(len(b"a header of the caller's own"))
+    assert_same_state(s, lbfgsb.Solver.load(buf))
