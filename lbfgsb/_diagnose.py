@@ -16,6 +16,7 @@ import numpy as np
 
 from lbfgsb import _diagnose_run as _run
 from lbfgsb import _diagnose_why as _why
+from lbfgsb._api import _options
 from lbfgsb._kernels import kernels_code
 from lbfgsb._progress import Progress
 from lbfgsb._status import flavour_label
@@ -211,8 +212,11 @@ class Diagnosis:
             lines.append("skipped (%d runs): %s" % (len(names), why))
         return lines
 
+    def _skipped(self):
+        return ["skipped %s: %s" % s for s in self.skipped]
+
     def __str__(self):
-        lines = [self.verdict(), ""] + self._table()
+        lines = [self.verdict(), ""] + self._table() + self._skipped()
         shown, more = set(), 0
         for p in self.parting:
             key = (p["cause"], tuple(p["axes"]), tuple(p["deviations"]))
@@ -354,7 +358,7 @@ def run_diagnosis(problem, variants=None, coretypes=None, rtol=RTOL, timeout=Non
     fun, x0, args, jac, bounds, options); ``spec``: (``MODULE:FUNCTION``,
     n) to send to child processes instead of pickling (the command line)."""
     t0 = time.perf_counter()
-    options = dict(problem["options"])
+    options = _options(dict(problem["options"]))       # options={...} merged, as minimize
     callback = options.pop("callback", None)
     own = (flavour_label(options.pop("flavour", "fortran")),
            options.pop("kernels", "scipy"))
@@ -423,7 +427,8 @@ def run_diagnosis(problem, variants=None, coretypes=None, rtol=RTOL, timeout=Non
             pump(nproc)
             time.sleep(0.02)
 
-    order = [_variant_name(f, k, c) for c in [None] + runnable for f, k in pairs]
+    sent = runnable if reason is None else []
+    order = [_variant_name(f, k, c) for c in [None] + sent for f, k in pairs]
     variants_out, ran = [], []
     for name in order:
         r, f, k, c = records[name]

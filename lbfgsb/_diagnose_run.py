@@ -133,7 +133,7 @@ def run_variant(problem, flavour, kernels, target=None):
     """``lbfgsb.minimize`` on ``problem`` (a dict: fun, x0, args, jac,
     bounds, options) with ``flavour`` and ``kernels``, recorded.
 
-    Returns a dict: x, fun, nit, nfev, status, message, error (the
+    Returns a dict: x, fun, nit, nfev, status, message, task, error (the
     objective's exception as text, or None), seconds, entries, xs, outs,
     marks, matched (entries that matched ``target``; ``replayed`` True when
     the run was stopped by it).  What ``minimize`` refuses is raised.
@@ -150,13 +150,14 @@ def run_variant(problem, flavour, kernels, target=None):
                        **options)
         out.update(x=np.asarray(res.x, dtype=np.float64), fun=float(res.fun),
                    nit=int(res.nit), nfev=int(res.nfev), status=int(res.status),
-                   message=str(res.message))
+                   message=str(res.message), task=str(res.get("task", res.message)))
     except Replayed:
         out.update(replayed=True, x=None, fun=math.nan, nit=None, nfev=None, status=None,
-                   message="(replay stopped)")
+                   message="(replay stopped)", task=None)
     except ObjectiveError as exc:
         out.update(error=str(exc), x=None, fun=math.nan, nit=len(rec.marks),
-                   nfev=None, status=None, message="the objective raised " + str(exc))
+                   nfev=None, status=None, message="the objective raised " + str(exc),
+                   task=None)
     out.update(seconds=time.perf_counter() - t0, entries=rec.entries, xs=rec.xs,
                outs=rec.outs, marks=rec.marks, matched=rec.matched)
     return out

@@ -245,13 +245,17 @@ def gradient_check(problem, first):
                         1e-300)
             i = int(np.argmax(err)) if err.size else 0
             rel = float(err[i] / scale) if err.size else 0.0
-            if best is None or rel > best["error"] or math.isnan(rel):
+            if best is None or rel > 1.01 * best["error"] or math.isnan(rel):
                 best = {"error": rel, "component": i, "at": at, "g": float(g[i]),
                         "g_fd": float(gfd[i])}
     except Exception as exc:                            # noqa: BLE001
         return {"error": None, "component": None,
                 "detail": "not checked: the objective raised %s: %s"
                 % (type(exc).__name__, exc)}
+    if best["error"] == 0:
+        best["detail"] = ("agrees with central differences to their accuracy at %s"
+                          % " and at ".join(at for at, _ in points))
+        return best
     best["detail"] = ("largest in component %d at %s: gradient %.6g, central "
                       "differences %.6g" % (best["component"], best["at"], best["g"],
                                             best["g_fd"]))
@@ -261,7 +265,7 @@ def gradient_check(problem, first):
 # ---------------------------------------------------------------------------
 # advice
 
-def _line_search(first, problem):
+def _line_search(first, problem, grad_wrong):
     """A sentence on a run that ended in ABNORMAL_TERMINATION_IN_LNSRCH."""
     rec = first["_rec"]
     start = rec["marks"][-1] if rec["marks"] else 0
@@ -277,7 +281,9 @@ def _line_search(first, problem):
             % (first["name"], first["nit"] or 0, k, what, maxls))
     if not given:
         return text
-    if k < maxls:
+    if grad_wrong:
+        text += " The gradient is wrong (above): a larger maxls would not help."
+    elif k < maxls:
         text += (" So no line search hit maxls: they stopped because no step along the "
                  "direction decreased f enough (rounding noise, or a gradient that does "
                  "not match f); a larger maxls would not help.")
@@ -340,11 +346,12 @@ def _last_bits(parting_list):
         if "settings" in causes and not what:
             what.append("the settings")
         out.append("The answer depends on the last bits of the optimizer's arithmetic (%s "
-                   "decide where the runs part), and L-BFGS-B feeds those bits into every "
+                   "decide%s where the runs part), and L-BFGS-B feeds those bits into every "
                    "later step: where it stops is set by rounding, not by the problem. A "
                    "tighter gtol (or ftol) makes every run go on further (to the same "
                    "minimum, where there is one nearby); kernels='reference' with a fixed "
-                   "flavour gives the same bits on every machine." % " and ".join(what))
+                   "flavour gives the same bits on every machine."
+                   % (" and ".join(what), "s" if len(devs) == 1 and len(what) == 1 else ""))
     if "objective" in causes:
         out.append("The objective itself returns other bits at the same x in different "
                    "settings (its own arithmetic: NumPy's BLAS through @, np.dot or "
@@ -364,19 +371,20 @@ def advice(ran, groups, parting_list, grad, problem):
                    "box, or bound the variables where it is not." % (
                        len(errors), len(ran), ", ".join(v["name"] for v in errors[:4])
                        + (", ..." if len(errors) > 4 else ""), errors[0]["error"]))
-    if grad.get("error") is not None and grad["error"] > GRADIENT_TOL:
+    grad_wrong = grad.get("error") is not None and grad["error"] > GRADIENT_TOL
+    if grad_wrong:
         out.append("The gradient disagrees with central differences in component %d at %s: "
                    "the gradient gives %.6g, the differences %.6g (relative error %.1e). A "
                    "wrong gradient is the commonest cause of line-search failures; check "
                    "component %d of jac." % (grad["component"], grad["at"], grad["g"],
                                              grad["g_fd"], grad["error"], grad["component"]))
     ftol = problem["options"].get("ftol", problem["options"].get("tol"))
-    if ftol == 0:
+    if ftol == 0 and any("REDUCTION" in v["message"] for v in ran):
         out.append("ftol=0 makes the relative-reduction test stop the run as soon as one "
                    "iteration fails to decrease f at all (rounding noise can do that), "
                    "not when it is close to a minimum; use gtol to ask for accuracy.")
-    if first["error"] is None and first["message"].startswith("ABNORMAL"):
-        out.append(_line_search(first, problem))
+    if first["error"] is None and first["_rec"]["task"].startswith("ABNORMAL"):
+        out.append(_line_search(first, problem, grad_wrong))
     if first["error"] is None:
         for s in (_flat(first), _at_bounds(first, problem)):
             if s:
