@@ -5,6 +5,7 @@ Claims about outcomes use the reference kernels and objectives made of
 elementwise IEEE operations (same bits on every CPU); the runs under other
 core types are checked against those same bits.
 """
+import inspect
 import json
 import math
 import os
@@ -292,20 +293,10 @@ def test_unknown_core_type_is_reported_skipped():
 # ---------------------------------------------------------------------------
 # the command line
 
-PROBLEM_FILE = '''
-import numpy as np
-
-def fg(x):
-    a, b = float(x[0]), float(x[1])
-    b2, b3 = b * b, b * b * b
-    t1, t2, t3 = 1.5 - a + a * b, 2.25 - a + a * b2, 2.625 - a + a * b3
-    f = t1 * t1 + t2 * t2 + t3 * t3
-    return f, np.array([2 * t1 * (b - 1) + 2 * t2 * (b2 - 1) + 2 * t3 * (b3 - 1),
-                        2 * t1 * a + 4 * t2 * a * b + 6 * t3 * a * b2])
-
-def problem():
-    return fg, np.array([-1.02, 0.64]), None, None
-'''
+#: the CLI's problem file: beale above, and the --problem protocol's function
+PROBLEM_FILE = ("import numpy as np\n\n" + inspect.getsource(beale) +
+                "\n\ndef problem():\n    return beale, np.array(%r), None, None\n"
+                % BEALE_X0.tolist())
 
 
 def _cli(*args, cwd=None):
