@@ -17,9 +17,9 @@ import numpy as np
 from lbfgsb import _diagnose_run as _run
 from lbfgsb import _diagnose_why as _why
 from lbfgsb._api import _options
-from lbfgsb._kernels import kernels_code
+from lbfgsb.port.kernels import kernels_code
 from lbfgsb._progress import Progress
-from lbfgsb._status import flavour_label
+from lbfgsb.port.status import flavour_label
 
 __all__ = ["diagnose", "Diagnosis"]
 

@@ -28,7 +28,7 @@ implementation of the algorithm.  Where each one comes from:
 * three quantities the Fortran keeps only inside one call (the sorted
   breakpoints, the per-component projected gradient and the subspace Newton
   step before projection) are obtained by *re-running the solver's own
-  compiled kernels* (``_cauchy.py_cauchy``, ``_util.py_projgr``,
+  compiled kernels* (``_cauchy.py_cauchy``, ``_projgr.py_projgr``,
   ``_subsm.py_cmprlb``/``py_subsm``) on a copy of the inputs read from the
   state, and each replay is checked bit for bit against what the solver
   stored (xcp, nseg, z, xp, iword, sbgnrm) before it is shown.
@@ -54,7 +54,7 @@ if _ROOT not in sys.path:
 
 import lbfgsb                                   # noqa: E402
 import reference                                # noqa: E402
-from lbfgsb import _cauchy, _subsm, _util       # noqa: E402
+from lbfgsb.port import cauchy as _cauchy, subsm as _subsm, projgr as _projgr  # noqa: E402
 
 FTOL, GTOL = 1.0e-3, 0.9        # lnsrlb's constants passed to dcsrch
 _FLAVOUR_CODE = {"fortran": 0, "scipy": 1}
@@ -340,7 +340,7 @@ def _report(p, l, u, nbd, calls, k, m, flavour):
     # --- 1. projected gradient: sbgnrm from dsave[12]; components from the
     # solver's projgr kernel, one variable at a time (sign of g_i restored)
     sbgnrm = S.d("sbgnrm")
-    comp = np.array([_util.py_projgr(l[i:i + 1].copy(), u[i:i + 1].copy(),
+    comp = np.array([_projgr.py_projgr(l[i:i + 1].copy(), u[i:i + 1].copy(),
                                      nbd[i:i + 1].copy(), xk[i:i + 1].copy(),
                                      gk[i:i + 1].copy()) for i in range(n)])
     pg = np.copysign(comp, gk)
