@@ -152,18 +152,27 @@ def parting(a, b, problem):
 
 
 def partings(groups, problem):
-    """One parting per outcome other than the first run's: a pair (a run of
-    another outcome, one of this) that differs in the fewest settings,
-    preferring a run of the first outcome, runs made here, the first run."""
+    """For each outcome other than the first run's, one parting per setting
+    (flavour, kernels, core type) that alone separates a run of it from a
+    run of another outcome (preferring a run of the first outcome, runs made
+    here, the first run); the closest pair when no one setting does."""
     first = groups[0][0]
+
+    def rank(p):
+        return (p[0]["outcome"] != 1,
+                p[0]["coretype"] is not None or p[1]["coretype"] is not None,
+                p[0] is not first)
     out = []
     for i, g in enumerate(groups[1:], 1):
-        others = [v for j, h in enumerate(groups) if j != i for v in h]
-        a, b = min(((a, b) for a in others for b in g),
-                   key=lambda p: (len(_axes(*p)), p[0]["outcome"] != 1,
-                                  p[0]["coretype"] is not None or p[1]["coretype"] is not None,
-                                  p[0] is not first))
-        out.append(parting(a, b, problem))
+        pairs = [(a, b) for j, h in enumerate(groups) if j != i for a in h for b in g]
+        chosen = []
+        for ax in _AXES:
+            one = [p for p in pairs if _axes(*p) == [ax]]
+            if one:
+                chosen.append(min(one, key=rank))
+        if not chosen:
+            chosen.append(min(pairs, key=lambda p: (len(_axes(*p)),) + rank(p)))
+        out.extend(parting(a, b, problem) for a, b in chosen)
     return out
 
 
