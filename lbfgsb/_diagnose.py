@@ -156,6 +156,9 @@ class Diagnosis:
         fs = [v["fun"] for v in ran if v["error"] is None]
         kinds = {_kind(v) for v in ran}
         span = " (f from %.10g to %.10g)" % (min(fs), max(fs)) if fs else ""
+        if not fs:
+            return "NOT ROBUST: the objective raised in every run (%d runs%s)" % (
+                len(ran), tail)
         return ("NOT ROBUST: %d outcomes over %d runs%s, %d kind%s of termination%s"
                 % (self.outcomes, len(ran), tail, len(kinds), "" if len(kinds) == 1 else "s",
                    span))
@@ -327,8 +330,8 @@ def diagnose(fun, x0, args=(), jac=None, bounds=None, *, variants=None, coretype
     progress : bool, optional
         A progress bar on stderr (default: when stderr is a terminal).
     check_gradient : bool, optional
-        Compare the gradient with central differences (2n evaluations of
-        ``fun`` at each of two points).
+        Compare the gradient with central differences (4n evaluations of
+        ``fun`` at each of two points: steps h and h/2, both sides).
     **options
         ``minimize``'s options (``maxcor``, ``ftol``, ``gtol``, ``maxls``,
         ..., ``callback``).

@@ -374,7 +374,10 @@ def advice(ran, groups, parting_list, grad, problem):
     first = ran[0]
     out = []
     errors = [v for v in ran if v["error"] is not None]
-    if errors:
+    if errors and len(errors) == len(ran):
+        out.append("The objective raised in every run: %s. Nothing can be compared until it "
+                   "evaluates at the runs' points (x0 first)." % errors[0]["error"])
+    elif errors:
         out.append("The objective raised in %d of %d runs (%s): %s. Those runs reached "
                    "points the others did not; make the objective defined on the whole "
                    "box, or bound the variables where it is not." % (
