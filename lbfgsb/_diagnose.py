@@ -40,7 +40,7 @@ def _parse_variants(variants, own):
     if variants is None:
         pairs = [(f, k) for f in FLAVOURS for k in KERNELS]
     else:
-        if isinstance(variants, (str, tuple)):
+        if isinstance(variants, str):
             variants = [variants]
         pairs = []
         for v in variants:
@@ -310,9 +310,9 @@ def diagnose(fun, x0, args=(), jac=None, bounds=None, *, variants=None, coretype
     fun, x0, args, jac, bounds
         As for :func:`lbfgsb.minimize`; what it refuses is refused the same way.
     variants : iterable, optional
-        Which flavour/kernels pairs to run: ``"scipy/reference"``,
-        ``"scipy"`` (both kernel sets), ``("fortran", "scipy")``; a flavour
-        may be any set of deviation names.  Default: the three flavours x the
+        Which flavour/kernels pairs to run, each ``"scipy/reference"``,
+        ``"scipy"`` (both kernel sets) or a pair ``(flavour, kernels)``, where a
+        flavour may be any set of deviation names.  Default: the three flavours x the
         two kernel sets.  The user's own pair always runs, first.
     coretypes : iterable of str, optional
         OpenBLAS core types to run the variants under (child processes; the
@@ -416,19 +416,23 @@ def run_diagnosis(problem, variants=None, coretypes=None, rtol=RTOL, timeout=Non
                 c, tmo = queue.pop(0)
                 children.append(_run.Child(c, pairs, payload, tmo))
 
-        pump(nproc - 1)
-        for f, k in pairs[1:]:
-            try:
-                r = _run.run_variant(problem, f, k)
-            except Exception as exc:                    # noqa: BLE001
-                r = {"skipped": "minimize raised %s: %s" % (type(exc).__name__, exc)}
-            records[_variant_name(f, k)] = (r, f, k, None)
-            done += 1
-            bar.update(done)
+        try:
             pump(nproc - 1)
-        while children or queue:
-            pump(nproc)
-            time.sleep(0.02)
+            for f, k in pairs[1:]:
+                try:
+                    r = _run.run_variant(problem, f, k)
+                except Exception as exc:                # noqa: BLE001
+                    r = {"skipped": "minimize raised %s: %s" % (type(exc).__name__, exc)}
+                records[_variant_name(f, k)] = (r, f, k, None)
+                done += 1
+                bar.update(done)
+                pump(nproc - 1)
+            while children or queue:
+                pump(nproc)
+                time.sleep(0.02)
+        finally:
+            for ch in children:                         # only on an interruption
+                ch.stop()
 
     sent = runnable if reason is None else []
     order = [_variant_name(f, k, c) for c in [None] + sent for f, k in pairs]

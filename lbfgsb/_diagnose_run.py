@@ -170,6 +170,8 @@ def runnable_coretypes(wanted=None):
     """(runnable, skipped) core types: ``wanted`` (None: all of
     :data:`CORETYPES`) split by what this CPU can run; ``skipped`` is a
     list of (core type, reason)."""
+    if isinstance(wanted, str):
+        wanted = [wanted]
     names = list(CORETYPES) if wanted is None else list(wanted)
     flags = None
     try:
@@ -251,6 +253,13 @@ class Child:
         except Exception as exc:                        # noqa: BLE001
             return self._done("no result from the child process (%s)" % exc)
         return self._done(out)
+
+    def stop(self):
+        """Kill the child (started here) and clean up."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._done(None)
 
     def _done(self, out):
         self.log.close()

@@ -179,6 +179,17 @@ def test_objective_raising_in_one_variant_is_that_variants_outcome():
     assert any("raised in 1 of 2 runs" in a for a in d.advice)
 
 
+def test_objective_raising_in_every_run_is_reported_not_raised():
+    def fg(x):
+        raise RuntimeError("nope")
+    d = lbfgsb.diagnose(fg, np.zeros(2), jac=True, variants=["fortran/reference"],
+                        coretypes=())
+    assert [v["error"] for v in d.variants] == ["RuntimeError: nope"] * 2
+    assert d.verdict() == "NOT ROBUST: the objective raised in every run (2 runs)"
+    assert d.gradient_error is None and "raised" in d.gradient_detail
+    assert any("raised in every run" in a for a in d.advice)
+
+
 def test_ftol_zero_advice_when_a_run_stops_by_the_reduction_test():
     d = lbfgsb.diagnose(lambda x: (1.0 + float(np.sum(x ** 4)), 4 * x ** 3),
                         np.full(3, 1e-3), jac=True, ftol=0, gtol=0,
