@@ -27,6 +27,9 @@ __all__ = ["diagnose", "Diagnosis"]
 FLAVOURS = ("fortran", "scipy", "scipy114")
 KERNELS = ("scipy", "reference")
 
+#: seconds between looks at the child processes
+POLL = 0.02
+
 #: default tolerance on f between variants (relative, as L-BFGS-B's ftol test)
 RTOL = 1e-8
 
@@ -429,7 +432,7 @@ def run_diagnosis(problem, variants=None, coretypes=None, rtol=RTOL, timeout=Non
                 pump(nproc - 1)
             while children or queue:
                 pump(nproc)
-                time.sleep(0.02)
+                time.sleep(POLL)
         finally:
             for ch in children:                         # only on an interruption
                 ch.stop()
