@@ -154,6 +154,9 @@ class Diagnosis:
         if self.robust:
             fs = [v["fun"] for v in ran]
             spread = (max(fs) - min(fs)) / max(abs(max(fs)), abs(min(fs)), 1.0)
+            if len(ran) == 1:
+                return "ROBUST: one run only%s, nothing compared (%s)" % (
+                    tail, ran[0]["message"])
             return ("ROBUST: %d runs%s end alike (%s; f agrees to %.1e, rtol %.0e)"
                     % (len(ran), tail, ran[0]["message"], spread, self.rtol))
         fs = [v["fun"] for v in ran if v["error"] is None]
@@ -246,8 +249,8 @@ class Diagnosis:
             lines.append("advice:")
             lines.extend("- " + a for a in self.advice)
         lines.append("")
-        lines.append("%d runs, %.1f s" % (sum("skipped" not in v for v in self.variants),
-                                         self.seconds))
+        runs = sum("skipped" not in v for v in self.variants)
+        lines.append("%d run%s, %.1f s" % (runs, "" if runs == 1 else "s", self.seconds))
         return "\n".join(lines)
 
     def __repr__(self):

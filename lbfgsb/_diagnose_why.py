@@ -304,19 +304,27 @@ def _line_search(first, problem, grad_wrong):
 
 
 def _flat(first):
-    """A sentence when the last values of f agree to a few ulps, else None."""
-    fs = [e[3] for e in first["_rec"]["entries"] if not math.isnan(e[3])][-6:]
-    if len(fs) < 3 or not all(math.isfinite(f) for f in fs):
+    """A sentence when the last calls of the objective, at different points,
+    returned f within a few ulps of the last f; else None."""
+    calls = [e for e in first["_rec"]["entries"] if not math.isnan(e[3])]
+    if not calls or not math.isfinite(calls[-1][3]):
         return None
-    spread = max(fs) - min(fs)
-    ref = max(abs(f) for f in fs)
-    if spread > 8 * _EPS * ref:
+    last = calls[-1][3]
+    tol = 8 * _EPS * abs(last)
+    tail = []
+    for e in reversed(calls):
+        if not abs(e[3] - last) <= tol:
+            break
+        tail.append(e)
+    if len({e[1] for e in tail}) < 2:
         return None
-    ulps = spread / (_EPS * ref) if ref else 0.0
-    return ("f is flat to machine precision where %s stopped: its last %d values agree "
-            "to %.0f ulp%s (f = %.17g), so L-BFGS-B cannot see a decrease there and "
-            "where it stops is decided by rounding." % (
-                first["name"], len(fs), ulps, "" if round(ulps) == 1 else "s", fs[-1]))
+    spread = max(e[3] for e in tail) - min(e[3] for e in tail)
+    ulps = spread / (_EPS * abs(last)) if last else 0.0
+    return ("f is flat to machine precision where %s stopped: its last %d values, at %d "
+            "different points, agree to %.0f ulp%s (f = %.17g), so L-BFGS-B cannot see a "
+            "decrease there and where it stops is decided by rounding." % (
+                first["name"], len(tail), len({e[1] for e in tail}), ulps,
+                "" if round(ulps) == 1 else "s", last))
 
 
 def _at_bounds(first, problem):
@@ -402,7 +410,7 @@ def advice(ran, groups, parting_list, grad, problem):
             if s:
                 out.append(s)
     out.extend(_last_bits(parting_list))
-    if len(groups) == 1 and not errors:
+    if len(groups) == 1 and not errors and len(ran) > 1:
         out.append("Every run ends alike: the answer does not depend on the flavour, the "
                    "kernels or the core type.")
     return out

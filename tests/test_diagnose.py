@@ -190,12 +190,19 @@ def test_objective_raising_in_every_run_is_reported_not_raised():
     assert any("raised in every run" in a for a in d.advice)
 
 
-def test_ftol_zero_advice_when_a_run_stops_by_the_reduction_test():
-    d = lbfgsb.diagnose(lambda x: (1.0 + float(np.sum(x ** 4)), 4 * x ** 3),
-                        np.full(3, 1e-3), jac=True, ftol=0, gtol=0,
-                        variants=["fortran/reference"], coretypes=())
+def test_ftol_zero_and_flat_f_advice_when_a_run_stops_by_the_reduction_test():
+    def fg(x):                                       # 1 + Rosenbrock: f flat near 1
+        a, b = float(x[0]), float(x[1])
+        r = b - a * a
+        return 1.0 + 100 * r * r + (1 - a) * (1 - a), np.array([-400 * a * r - 2 * (1 - a),
+                                                                200 * r])
+    d = lbfgsb.diagnose(fg, np.array([-1.2, 1.0]), jac=True, ftol=0, gtol=0,
+                        kernels="reference", variants=["fortran/reference"], coretypes=())
     assert "REDUCTION" in d.variants[0]["message"]
+    assert d.verdict().startswith("ROBUST: one run only, nothing compared")
     assert any(a.startswith("ftol=0") for a in d.advice)
+    (flat,) = [a for a in d.advice if a.startswith("f is flat to machine precision")]
+    assert "agree to 0 ulps (f = 1)" in flat
 
 
 # ---------------------------------------------------------------------------
