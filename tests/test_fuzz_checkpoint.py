@@ -33,7 +33,11 @@ from lbfgsb import _checkpoint
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from tests.test_fuzz import CHILD, PROFILE, _log, child_only, run_fuzz_child  # noqa: E402
+from tests.test_fuzz import CHILD, PROFILE, _log, run_fuzz_child  # noqa: E402
+
+child_only = pytest.mark.skipif(
+    not CHILD, reason="runs in the child process started by "
+    "test_hostile_checkpoints_in_child_process_exit_cleanly")
 
 AS_LIMIT = 2 * 2**30
 if CHILD:
