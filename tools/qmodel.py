@@ -61,13 +61,17 @@ def cauchy_segments(x, g, l, u, nbd, B):
     end ``t1`` (inf for the last), ``fp`` = f′ and ``fpp`` = f″ of m_k(x(t)) at
     its start ((4.4)–(4.5)), ``dtstar`` = −f′/f″ and the variable fixed at
     its end; the search stops in the first segment where the model stops
-    decreasing (Algorithm CP)."""
+    decreasing (Algorithm CP), or at the last breakpoint when every variable
+    has one (cauchy's exit for nbreak = n, which examines no further segment)."""
     t = breakpoints(x, g, l, u, nbd)
     order = [i for i in np.argsort(t, kind="stable") if np.isfinite(t[i]) and t[i] > 0]
     ends = [(float(t[i]), int(i)) for i in order] + [(np.inf, None)]
     segs = []
     t0 = 0.0
     for t1, var in ends:
+        if segs and len(order) == len(x) and var is None:
+            tstar = t0                       # every variable is at a bound: the
+            break                            # search ends at the last breakpoint
         d = np.where(t > t0, -g, 0.0)       # variables not yet at their bound move
         z = path(x, g, l, u, nbd, t0) - x
         fp = float(g @ d + d @ B @ z)
