@@ -4,11 +4,9 @@ The page is built by the command line for the default problem (reference/teachin
 and for a user's ``--problem`` (tools/example_problem.py at n = 2).  The numbers in
 walkthrough.json are the solver's; here they are recomputed independently of the tool:
 
-* B_k by the BFGS recursion from θI over the stored pairs (the tool and tools/qmodel.py
-  use the compact form θI − W M W'; the two agree in exact arithmetic [BNS94]);
-* the breakpoints from (4.1), the generalized Cauchy point as the first local
-  minimiser of m_k(x(t)) found by walking the segments, the reduced Newton point
-  by solving Z'BZ du = −Z'(g + B(xcp − x)), the MN11 projection or the backtracking
+* B_k by the BFGS recursion from θI over the stored pairs, the breakpoints (4.1), the
+  generalized Cauchy point as the first local minimiser of m_k(x(t)), the reduced
+  Newton point (tests/dense_model.py), the MN11 projection or the backtracking
   (5.8)–(5.9) from it;
 * f at every line-search trial by calling the problem's own fg.
 
@@ -33,6 +31,7 @@ sys.path.append(os.path.join(ROOT, "tools"))
 
 import lbfgsb                           # noqa: E402
 import walkthrough                      # noqa: E402
+from dense_model import bfgs_matrix, breakpoints, first_minimiser_on_path, reduced_newton  # noqa
 from reference import teaching          # noqa: E402
 
 RTOL = 1e-8
@@ -74,53 +73,16 @@ def user_page(tmp_path_factory):
     return out, data, _example_problem()
 
 
-# ---------------------------------------------------------------------------
-# dense algebra, written independently of tools/qmodel.py
-
-def bfgs_matrix(theta, S, Y):
-    """B from B0 = θI by the BFGS update over the pairs, oldest first."""
-    n = len(S[0]) if S else 2
-    B = theta * np.eye(n)
-    for s, y in zip(np.asarray(S, float), np.asarray(Y, float)):
-        Bs = B @ s
-        B = B - np.outer(Bs, Bs) / (s @ Bs) + np.outer(y, y) / (y @ s)
-    return B
-
-
 def _box(lower, upper):
     lo = np.array([-np.inf if v is None else v for v in lower], float)
     hi = np.array([np.inf if v is None else v for v in upper], float)
     return lo, hi
 
 
-def first_minimiser_on_path(x, g, lo, hi, B):
-    """t* and x(t*): walk x(t) = clip(x − t g) segment by segment and stop where
-    the derivative of q(t) = g'(x(t) − x) + ½ (x(t) − x)'B(x(t) − x) turns >= 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tb = np.where(g > 0, (x - lo) / g, np.where(g < 0, (x - hi) / g, np.inf))
-    tb = np.where(np.isnan(tb), np.inf, tb)
-    knots = sorted(set(t for t in tb if 0 < t < np.inf)) + [np.inf]
-    t0 = 0.0
-    for t1 in knots:
-        moving = tb > t0
-        dirn = np.where(moving, -g, 0.0)
-        p0 = np.clip(x - t0 * g, lo, hi) - x
-        slope = g @ dirn + p0 @ B @ dirn
-        curv = dirn @ B @ dirn
-        if slope >= 0:
-            return t0, x + p0
-        if curv > 0 and t0 - slope / curv < t1:
-            t = t0 - slope / curv
-            return t, np.clip(x - t * g, lo, hi)
-        if not np.any(moving & (tb > t1)) and t1 == np.inf:
-            return t0, x + p0
-        t0 = t1
-    return t0, np.clip(x - t0 * g, lo, hi)
-
-
 def _assert_close(a, b, scale=None, what=""):
     a, b = np.asarray(a, float), np.asarray(b, float)
-    s = max(1.0, float(np.max(np.abs(b))) if scale is None else scale)
+    big = float(np.max(np.abs(b))) if b.size else 0.0
+    s = max(1.0, big if scale is None else scale)
     assert a.shape == b.shape and np.all(np.abs(a - b) <= RTOL * s), (what, a, b)
 
 
@@ -135,11 +97,9 @@ def check_against_dense_algebra(data, fg):
         # f and g at x_k are the problem's
         f, gx = fg(x.copy())
         assert it["f"] == f and np.array_equal(g, gx), k
-        B = bfgs_matrix(it["theta"], it["S"], it["Y"])
+        B = bfgs_matrix(it["theta"], it["S"], it["Y"], len(x))
         # (4.1): every finite breakpoint, sorted
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tb = np.where(g > 0, (x - lo) / g, np.where(g < 0, (x - hi) / g, np.inf))
-        expect = sorted(t for t in tb if np.isfinite(t) and t > 0)
+        expect = sorted(t for t in breakpoints(x, g, lo, hi) if np.isfinite(t) and t > 0)
         _assert_close(it["breakpoints"], expect, what=f"breakpoints, k={k}")
         # the generalized Cauchy point: the first local minimiser along x(t)
         tstar, xcp = first_minimiser_on_path(x, g, lo, hi, B)
@@ -153,11 +113,8 @@ def check_against_dense_algebra(data, fg):
             assert it["subspace_step"] == "skipped" and np.array_equal(z, xcp_s)
         else:
             # the reduced Newton point: Z'BZ du = -Z'(g + B(xcp - x))
-            F = np.array(free)
-            rc = (g + B @ (xcp_s - x))[F]
+            rc, zn = reduced_newton(x, g, B, xcp_s, free)
             _assert_close(it["reduced_gradient"], rc, what=f"r^c, k={k}")
-            zn = xcp_s.copy()
-            zn[F] += np.linalg.solve(B[np.ix_(F, F)], -rc)
             _assert_close(it["z_newton"], zn, what=f"Newton point, k={k}")
             zs = np.array(it["z_newton"])
             proj = np.clip(zs, lo, hi)

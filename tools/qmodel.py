@@ -12,21 +12,47 @@ numbers beside these ("[ok]"); nothing here feeds the solver.
 import numpy as np
 
 
-def compact_b(theta, S, Y):
-    """B = θI − W M W' with W = [Y, θS], M = [[−D, L'], [L, θS'S]]⁻¹.
+class CompactB:
+    """B = θI − W M W' with W = [Y, θS], M = [[−D, L'], [L, θS'S]]⁻¹ (3.2)–(3.6),
+    applied as an operator (``B @ v``, ``v @ B``: O(n·col)); ``dense()`` forms it."""
 
-    S, Y: n × col (oldest pair first).  With col = 0, B = θI."""
-    S = np.asarray(S, float)
-    Y = np.asarray(Y, float)
-    n, col = S.shape
-    if col == 0:
-        return theta * np.eye(n)
-    SY = S.T @ Y
-    D = np.diag(np.diag(SY))
-    L = np.tril(SY, -1)
-    Minv = np.block([[-D, L.T], [L, theta * (S.T @ S)]])
-    W = np.hstack([Y, theta * S])
-    return theta * np.eye(n) - W @ np.linalg.solve(Minv, W.T)
+    __array_ufunc__ = None                   # ``ndarray @ B`` defers to __rmatmul__
+
+    def __init__(self, theta, S, Y):
+        S = np.asarray(S, float)
+        Y = np.asarray(Y, float)
+        self.theta, self.n, self.col = float(theta), S.shape[0], S.shape[1]
+        self.W = np.hstack([Y, theta * S])
+        if self.col:
+            SY = S.T @ Y
+            L = np.tril(SY, -1)
+            self.Minv = np.block([[-np.diag(np.diag(SY)), L.T], [L, theta * (S.T @ S)]])
+
+    def _apply(self, v, rows=None):
+        W = self.W if rows is None else self.W[rows]
+        out = self.theta * v
+        if self.col:
+            out = out - W @ np.linalg.solve(self.Minv, W.T @ v)
+        return out
+
+    def __matmul__(self, v):
+        return self._apply(np.asarray(v, float))
+
+    __rmatmul__ = __matmul__                 # B is symmetric
+
+    def sub(self, rows, v):
+        """Z'BZ v on the variables ``rows``: θv − W_F M W_F' v."""
+        return self._apply(np.asarray(v, float), rows)
+
+    def dense(self, rows=None):
+        idx = np.arange(self.n) if rows is None else np.asarray(rows, int)
+        return np.column_stack([self.sub(idx, e) for e in np.eye(len(idx))]) \
+            if len(idx) else np.zeros((0, 0))
+
+
+def compact_b(theta, S, Y):
+    """B_k of the stored θ and pairs S, Y (n × col, oldest pair first)."""
+    return CompactB(theta, S, Y)
 
 
 def model(f, x, g, B, y):
@@ -96,7 +122,7 @@ def reduced_newton(x, g, B, xcp, free):
     (0-based): r̂ᶜ = Z'(g + B(xcp − x)), d̂ᵘ = −(Z'BZ)⁻¹ r̂ᶜ."""
     free = np.asarray(free, int)
     rc = (g + B @ (xcp - x))[free]
-    du = -np.linalg.solve(B[np.ix_(free, free)], rc)
+    du = -np.linalg.solve(B.dense(free), rc)
     zn = np.array(xcp, float)
     zn[free] += du
     return rc, du, zn

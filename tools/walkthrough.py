@@ -292,7 +292,8 @@ def _summary(rep):
         "skipped" if not rep["subsm_ran"] else "backtracked" if rep["backtracked"]
         else "projected" if rep["projected"] else "inside"])
     bits.append(f"{len(rep['trials'])} line-search trial(s)")
-    return "; ".join(bits)
+    text = "; ".join(bits)
+    return text[0].upper() + text[1:]
 
 
 def section(rep, problem, l, u, nbd, code):

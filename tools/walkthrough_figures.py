@@ -85,7 +85,7 @@ def _model_contours(ax, rep, lim):
     ys = np.linspace(lim[2], lim[3], 90)
     X, Y = np.meshgrid(xs, ys)
     P = np.stack([X - rep["x"][0], Y - rep["x"][1]], axis=-1)
-    B, g = rep["B"], rep["g"]
+    B, g = rep["B"].dense(), rep["g"]
     Z = rep["f"] + P @ g + 0.5 * np.einsum("...i,ij,...j->...", P, B, P)
     lev = np.unique(np.quantile(Z, np.linspace(0.0, 0.9, 16) ** 2))
     if len(lev) > 1:
