@@ -33,7 +33,7 @@ patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
 import importlib.util as _ilu
 import os as _os
 
-if _ilu.find_spec("lbfgsb._setulb") is None:
+if _ilu.find_spec("lbfgsb.port.setulb") is None:
     # the uncompiled source tree (e.g. the repository root as the current
     # directory) shadows the built package: say so, not a circular import
     raise ImportError(
@@ -51,7 +51,7 @@ from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes  # noqa: E402
 from lbfgsb._batch import BatchSolver, minimize_batch  # noqa: E402
 from lbfgsb._solver import Solver  # noqa: E402
-from lbfgsb._status import deviations  # noqa: E402
+from lbfgsb.port.status import deviations  # noqa: E402
 
 __version__ = "0.1.0"
 

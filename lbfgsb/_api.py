@@ -32,8 +32,8 @@ except ImportError:                     # pragma: no cover
     _NoValue = object()
 
 from lbfgsb import _driver, _rcomm
-from lbfgsb._kernels import kernels_code
-from lbfgsb._status import flavour_code, scipy_message
+from lbfgsb.port.kernels import kernels_code
+from lbfgsb.port.status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 

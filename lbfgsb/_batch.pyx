@@ -22,7 +22,8 @@ from lbfgsb import _api, _rcomm
 from lbfgsb import _checkpoint as ckpt
 from lbfgsb._progress import Progress
 from lbfgsb._solver import _lubnd, _real_array, _solver_options
-from lbfgsb._solver cimport Run, Solver, new_solver, run_tell, running
+from lbfgsb._run cimport Run, run_tell, running
+from lbfgsb._solver cimport Solver, new_solver
 
 
 def _batch_bounds(bounds, int B, int n):

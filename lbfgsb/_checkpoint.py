@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from lbfgsb import _rcomm
-from lbfgsb._status import flavour_label, scipy_codes_from_task
-from lbfgsb._kernels import KERNELS
+from lbfgsb.port.status import flavour_label, scipy_codes_from_task
+from lbfgsb.port.kernels import KERNELS
 
 FORMAT = "lbfgsb.Solver"
 BATCH_FORMAT = "lbfgsb.BatchSolver"

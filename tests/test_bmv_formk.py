@@ -1,4 +1,4 @@
-"""bmv, formt and formk (lbfgsb._bmv, lbfgsb._formk).
+"""bmv, formt and formk (lbfgsb.port.bmv, lbfgsb.port.formk).
 
 Two kinds of evidence:
 * dense NumPy algebra: the compact-representation middle matrix M of [BNS94],
@@ -11,8 +11,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from lbfgsb._bmv import py_bmv
-from lbfgsb._formk import py_formk, py_formt
+from lbfgsb.port.bmv import py_bmv
+from lbfgsb.port.formk import py_formk, py_formt
 
 from kernel_states import bits_equal, make_pairs, store
 

@@ -16,7 +16,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import pytest
 
-from lbfgsb import _cauchy
+from lbfgsb.port import cauchy as _cauchy
 
 
 from fortran_ref import F, needs_fortran  # noqa: E402

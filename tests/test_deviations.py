@@ -14,12 +14,12 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import lbfgsb
-from lbfgsb._status import DEVIATIONS, FLAVOURS, flavour_code, flavour_label
+from lbfgsb.port.status import DEVIATIONS, FLAVOURS, flavour_code, flavour_label
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-SOURCES = {p.name: p.read_text() for p in sorted((ROOT / "lbfgsb").glob("*.pyx"))
-           if p.name != "_status.pyx"}
+SOURCES = {p.name: p.read_text() for p in sorted((ROOT / "lbfgsb").glob("**/*.pyx"))
+           if p.name != "status.pyx"}
 
 
 def rosen_fg(x):
@@ -83,8 +83,7 @@ def test_each_switch_acts_at_exactly_one_place_with_its_name_there(name):
     near = text[max(0, text.rfind("\n", 0, pos - 400)):text.find("\n", pos + 400)]
     assert name in near, f"{name} not named next to its test in {fn}"
     routine = DEVIATIONS[name].routine.split()[0]
-    assert fn == {"driver": "_solver.pyx", "mainlb": "_setulb.pyx"}.get(routine,
-                                                                        "_%s.pyx" % routine)
+    assert fn == {"driver": "_run.pyx", "mainlb": "setulb.pyx"}.get(routine, "%s.pyx" % routine)
     # and the old all-or-nothing test is gone
     assert not any("== FLAVOUR_SCIPY" in t or "!= FLAVOUR_SCIPY" in t for t in SOURCES.values())
 

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "docs" / "GUIDE.md").read_text()
 README = (ROOT / "README.md").read_text()
-SOURCES = sorted((ROOT / "lbfgsb").glob("_*.pyx"))
+SOURCES = sorted((ROOT / "lbfgsb").rglob("*.pyx"))
 
 # Equations per section of BLNZ95 as numbered in its report NAM-08 (May 1994).
 BLNZ95_SECTIONS = {1: 2, 2: 6, 3: 9, 4: 13, 5: 22, 6: 1}
@@ -138,8 +138,8 @@ def test_guide_maps_every_numbered_equation_of_blnz95():
 
 
 def _cited_files():
-    files = list(SOURCES) + sorted((ROOT / "lbfgsb").glob("*.pxd"))
-    files += sorted((ROOT / "lbfgsb").glob("*.py"))
+    files = list(SOURCES) + sorted((ROOT / "lbfgsb").rglob("*.pxd"))
+    files += sorted((ROOT / "lbfgsb").rglob("*.py"))
     files += [ROOT / "tools" / "explain.py", ROOT / "README.md",
               ROOT / "docs" / "GUIDE.md"]
     return files

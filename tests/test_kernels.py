@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from lbfgsb import _kernels
+from lbfgsb.port import kernels as _kernels
 
 LENGTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 17, 31, 100, 1001, 12345, 100000)
 STRIDES = ((1, 1), (2, 1), (1, 3), (-1, 1), (2, -3))

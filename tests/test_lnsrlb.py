@@ -15,7 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import pytest
 
-from lbfgsb import _lnsrlb
+from lbfgsb.port import lnsrlb as _lnsrlb
 
 
 from fortran_ref import F, needs_fortran  # noqa: E402

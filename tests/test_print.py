@@ -1,4 +1,4 @@
-"""The iprint trace (lbfgsb._print) against the Fortran, byte for byte.
+"""The iprint trace (lbfgsb.port.trace) against the Fortran, byte for byte.
 
 References: prn1lb_/prn2lb_/prn3lb_ of Debian's liblbfgsb.so.0 called through
 ctypes with fd 1 redirected into a temporary file (gfortran's unit 6 flushed
@@ -21,7 +21,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from lbfgsb import _print as P
+from lbfgsb.port import trace as P
 
 LIB = "/usr/lib/x86_64-linux-gnu/liblbfgsb.so.0"
 EPS = np.finfo(float).eps

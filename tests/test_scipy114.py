@@ -77,8 +77,8 @@ def test_scipy114_vs_fortran_is_explained_by_linpack_and_the_output_unit(name, s
 
 def test_linpack_dpofa_divides_where_openblas_dpotrf_multiplies_by_the_reciprocal():
     lb = harness.load_port()
-    from lbfgsb import _linpack
-    from lbfgsb._kernels import call_dpotrf
+    from lbfgsb.port import linpack as _linpack
+    from lbfgsb.port.kernels import call_dpotrf
     rng = np.random.default_rng(3)
     seen = 0
     for _ in range(200):

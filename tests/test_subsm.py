@@ -1,4 +1,4 @@
-"""cmprlb and subsm (lbfgsb._subsm).
+"""cmprlb and subsm (lbfgsb.port.subsm).
 
 * dense NumPy algebra: cmprlb's r = -Z'(B(xcp - x) + g) with B the [BNS94]
   compact matrix; subsm's unconstrained step solves (Z'BZ) d = r
@@ -10,8 +10,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from lbfgsb._formk import py_formk, py_formt
-from lbfgsb._subsm import py_cmprlb, py_subsm
+from lbfgsb.port.formk import py_formk, py_formt
+from lbfgsb.port.subsm import py_cmprlb, py_subsm
 
 from kernel_states import bits_equal, make_pairs, store
 

@@ -12,7 +12,7 @@ iteration = (wall time of minimize - time inside the objective) / nit.  The two
 kernel sets run interleaved (reference, scipy, reference, ...) in one process
 so machine load hits both alike; medians are reported, with the ratio
 reference / scipy.  OPENBLAS_NUM_THREADS=1 (set here).  Also times the level-1
-kernels alone at n = 1e6 (``lbfgsb._kernels.call_*``).
+kernels alone at n = 1e6 (``lbfgsb.port.kernels.call_*``).
 """
 import os
 import sys
@@ -65,7 +65,7 @@ def solver_section(sizes, reps, log):
 
 
 def level1_section(n, reps, log):
-    from lbfgsb import _kernels
+    from lbfgsb.port import kernels as _kernels
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal(n), rng.standard_normal(n)
     calls = {

@@ -23,7 +23,9 @@ if ! ninja -C "$build" > "$build/ninja.log" 2>&1; then
     echo "devbuild: the build failed (log above)" >&2
     exit 1
 fi
-mkdir -p "$stage/lbfgsb"
-ln -sf "$root"/lbfgsb/*.py "$stage/lbfgsb/"
-ln -sf "$build"/lbfgsb/*.so "$stage/lbfgsb/"
+for pkg in lbfgsb lbfgsb/port; do
+    mkdir -p "$stage/$pkg"
+    ln -sf "$root"/$pkg/*.py "$stage/$pkg/"
+    ln -sf "$build"/$pkg/*.so "$stage/$pkg/"
+done
 echo "$stage"

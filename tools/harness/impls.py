@@ -127,7 +127,7 @@ def blas_description(name):
             return "scipy-openblas (direct): %s" % ", ".join(libs)
         if (name.startswith("port:") or name in ("port", "port-scipy", "port-reference")) \
                 and port_spec(name)[1] == "reference":
-            return "the port's own reference-order kernels (lbfgsb._kernels)"
+            return "the port's own reference-order kernels (lbfgsb.port.kernels)"
         if name.startswith("port"):
             tg = fortran.cython_blas_targets()
             libs = sorted({str(v[2]) for v in tg.values() if v[2]})
@@ -336,7 +336,7 @@ def port_spec(name):
     if name in fixed:
         return fixed[name]
     if name.startswith("port:"):
-        from lbfgsb._status import flavour_label
+        from lbfgsb.port.status import flavour_label
         spec = name[5:].split("#")[0]
         flavour, _, kernels = spec.partition("@")
         kernels = kernels or "scipy"
@@ -348,7 +348,7 @@ def port_spec(name):
 
 def port_name(flavour, kernels="scipy"):
     """The implementation name of the port under ``flavour`` (a set or text)."""
-    from lbfgsb._status import flavour_label
+    from lbfgsb.port.status import flavour_label
     return "port:" + flavour_label(flavour) + ("" if kernels == "scipy" else "@" + kernels)
 
 

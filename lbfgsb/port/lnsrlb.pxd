@@ -1,4 +1,4 @@
-from lbfgsb._kernels cimport Kernels
+from lbfgsb.port.kernels cimport Kernels
 
 cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
                  double* fold, double* gd, double* gdold, double* g, double* d,

@@ -11,11 +11,11 @@ paragraph and step 4 of the L-BFGS-B Algorithm) and the conditions (2.5)-(2.6).
 """
 
 
-from lbfgsb._kernels cimport Kernels, kernels_for
+from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport fabs, sqrt
 
-from lbfgsb._status cimport TASK_LEN, DEV_LNSRLB_DNRM2, settask, task_starts
-from lbfgsb._print cimport write_lnsrlb_ascent
+from lbfgsb.port.status cimport TASK_LEN, DEV_LNSRLB_DNRM2, settask, task_starts
+from lbfgsb.port.trace cimport write_lnsrlb_ascent
 
 
 cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,

@@ -13,26 +13,30 @@ Departures from Debian's Fortran, each marked where it happens:
 * ``maxls``: the Fortran gives up the line search after 20 evaluations
   (``iback .ge. 20``); the port takes the limit as an argument, default 20,
   as SciPy does.
-* ``flavour``: a bitmask of deviations (the DEV_ constants of _status.pxd),
+* ``flavour``: a bitmask of deviations (the DEV_ constants of status.pxd),
   each a departure of SciPy's C translation from the Fortran, tested at one
   place where its name appears (``lbfgsb.deviations()``, README).
 """
 
-from lbfgsb._kernels cimport Kernels
+from lbfgsb.port.kernels cimport Kernels
 from libc.math cimport fabs
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
-from lbfgsb._status cimport (settask, task_eq, task_starts, TASK_LEN,
+from lbfgsb.port.status cimport (settask, task_eq, task_starts, TASK_LEN,
                              DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
                              DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
-from lbfgsb._linpack cimport linpack_kernels
-from lbfgsb._util cimport active, errclb, freev, matupd, projgr
-from lbfgsb._cauchy cimport cauchy
-from lbfgsb._formk cimport formk, formt
-from lbfgsb._subsm cimport cmprlb, subsm
-from lbfgsb._lnsrlb cimport lnsrlb
-from lbfgsb._print cimport prn1lb, prn2lb, prn3lb
-from lbfgsb._print cimport (write_mainlb_iteration, write_mainlb_iterate,
+from lbfgsb.port.linpack cimport linpack_kernels
+from lbfgsb.port.active cimport active
+from lbfgsb.port.errclb cimport errclb
+from lbfgsb.port.freev cimport freev
+from lbfgsb.port.matupd cimport matupd
+from lbfgsb.port.projgr cimport projgr
+from lbfgsb.port.cauchy cimport cauchy
+from lbfgsb.port.formk cimport formk, formt
+from lbfgsb.port.subsm cimport cmprlb, subsm
+from lbfgsb.port.lnsrlb cimport lnsrlb
+from lbfgsb.port.trace cimport prn1lb, prn2lb, prn3lb
+from lbfgsb.port.trace cimport (write_mainlb_iteration, write_mainlb_iterate,
                             write_mainlb_skipped, write_mainlb_singular,
                             write_mainlb_formk_notpd, write_mainlb_formt_notpd,
                             write_mainlb_bad_direction)
@@ -107,7 +111,7 @@ cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
 
     if flavour & DEV_LINPACK_DPOFA_DTRSL:
         # deviation linpack_dpofa_dtrsl (SciPy <= 1.14): LINPACK's dpofa and
-        # dtrsl serve every dpotrf/dtrtrs call of this run (lbfgsb/_linpack.pyx)
+        # dtrsl serve every dpotrf/dtrtrs call of this run (lbfgsb/port/linpack.pyx)
         kn = linpack_kernels(kn)
     mainlb(n, m, x, l, u, nbd, f, g, factr, pgtol,
            &wa[lws - 1], &wa[lwy - 1], &wa[lsy - 1], &wa[lss - 1], &wa[lwt - 1],

@@ -1,4 +1,4 @@
-from lbfgsb._kernels cimport Kernels
+from lbfgsb.port.kernels cimport Kernels
 
 cdef void setulb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* f, double* g, double factr, double pgtol, double* wa,

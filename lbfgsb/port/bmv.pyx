@@ -5,7 +5,7 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 - ``bmv``
 """
 
-from lbfgsb._kernels cimport Kernels, kernels_for
+from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport sqrt
 
 import numpy as np

@@ -15,7 +15,7 @@ cdef enum:
 # is one bit of the kernels' `int flavour` argument and is tested at exactly
 # one place (grep the DEV_ name).  A flavour is a set of deviations: the
 # Fortran is the empty set.  Names, descriptions and references live in
-# _status.pyx (DEVIATIONS); lbfgsb.deviations() lists them.
+# status.pyx (DEVIATIONS); lbfgsb.deviations() lists them.
 cdef enum:
     FLAVOUR_FORTRAN = 0             # Debian's L-BFGS-B 3.0 build (the default)
     DEV_LNSRLB_DNRM2 = 1            # lnsrlb: dnorm = dnrm2(d), dtd = dnorm**2

@@ -14,7 +14,7 @@ diagonal).  Selected by the deviation ``linpack_dpofa_dtrsl`` (``_setulb``).
 """
 from libc.math cimport sqrt
 
-from lbfgsb._kernels cimport (Kernels, ddot_t, daxpy_t, kernels_table,
+from lbfgsb.port.kernels cimport (Kernels, ddot_t, daxpy_t, kernels_table,
                               KERNELS_SCIPY, KERNELS_REFERENCE)
 
 

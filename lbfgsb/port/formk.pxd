@@ -1,4 +1,4 @@
-from lbfgsb._kernels cimport Kernels
+from lbfgsb.port.kernels cimport Kernels
 
 cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 int iupdat, bint updatd, double* wn, double* wn1, int m,

@@ -1,4 +1,4 @@
-from lbfgsb._kernels cimport Kernels
+from lbfgsb.port.kernels cimport Kernels
 
 cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                  int* iorder, int* iwhere, double* t, double* d, double* xcp,

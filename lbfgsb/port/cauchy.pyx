@@ -12,12 +12,12 @@ technical report NAM-08 (May 1994); see docs/GUIDE.md.
 """
 
 
-from lbfgsb._kernels cimport Kernels, kernels_for
+from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport fabs
 
-from lbfgsb._bmv cimport bmv
-from lbfgsb._status cimport DEV_CAUCHY_DEAD_EXIT
-from lbfgsb._print cimport (write_cauchy_subgnorm_zero, write_cauchy_entered,
+from lbfgsb.port.bmv cimport bmv
+from lbfgsb.port.status cimport DEV_CAUCHY_DEAD_EXIT
+from lbfgsb.port.trace cimport (write_cauchy_subgnorm_zero, write_cauchy_entered,
                             write_cauchy_breakpoints, write_cauchy_piece,
                             write_cauchy_fixed, write_cauchy_gcp, write_cauchy_x,
                             write_cauchy_exit)

@@ -7,9 +7,9 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 """
 
 
-from lbfgsb._kernels cimport Kernels, kernels_for
-from lbfgsb._bmv cimport bmv
-from lbfgsb._print cimport write_subsm_entered, write_subsm_positive_dir, write_subsm_exit
+from lbfgsb.port.kernels cimport Kernels, kernels_for
+from lbfgsb.port.bmv cimport bmv
+from lbfgsb.port.trace cimport write_subsm_entered, write_subsm_positive_dir, write_subsm_exit
 
 import numpy as np
 

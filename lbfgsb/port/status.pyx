@@ -15,7 +15,7 @@ from collections import namedtuple
 #
 # A deviation is one documented departure of a reference implementation from
 # Debian's Fortran L-BFGS-B 3.0.  Each is a bit of the kernels' ``int
-# flavour`` argument (its DEV_ constant in _status.pxd) and is tested at
+# flavour`` argument (its DEV_ constant in status.pxd) and is tested at
 # exactly one place in the code, where its DEV_ name appears.  A flavour is a
 # set of deviations: "fortran" is the empty set, "scipy" all of SciPy >= 1.15's
 # C, "scipy114" those of SciPy <= 1.14's Fortran.

@@ -1,4 +1,4 @@
-from lbfgsb._kernels cimport Kernels
+from lbfgsb.port.kernels cimport Kernels
 
 cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
                  double* sy, double* wt, double* z, double* r, double* wa,
