@@ -110,7 +110,9 @@ def load_problem(name=None, spec=None, n=None):
     protocol of tools/compare.py: FUNCTION() returns (fg, x0, lower, upper))."""
     if spec is not None:
         from harness.problems import load_user_problem
-        return load_user_problem(spec, n)
+        p = load_user_problem(spec, n)
+        p.name = spec if n is None else f"{spec} (n = {n})"
+        return p
     return reference.get(name, n) if n is not None else reference.get(name)
 
 

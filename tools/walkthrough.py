@@ -441,7 +441,6 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         problem = explain.load_problem(spec=a.problem, n=a.n)
-        problem.name = a.problem if a.n is None else f"{a.problem} (n = {a.n})"
         if a.problem == DEFAULT_PROBLEM:
             from reference import teaching
             problem.doc = teaching.SUMMARY
