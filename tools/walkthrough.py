@@ -164,7 +164,7 @@ PANELS = [
      "<span class=n>(4.13)</span>",
      [("(4.4)", "cauchy"), ("(4.5)", "cauchy"), ("(4.9)-(4.12)", "cauchy"),
       ("Algorithm CP", "cauchy"), ("(4.13)", "cauchy")],
-     ("xcp ==", "nseg ==", "t* of")),
+     ("xcp ==", "nseg", "t* of")),
     ("c", "Subspace minimisation on the free face",
      "r̂<sup>c</sup> = Z′(g<sub>k</sub> + B<sub>k</sub>(x<sup>c</sup> − x<sub>k</sub>)) "
      "<span class=n>(5.4)</span> (cmprlb stores −r̂<sup>c</sup>); "

@@ -30,18 +30,17 @@ def _svg(fig):
 
 
 def view(reps, l, u, nbd):
-    """One (xmin, xmax, ymin, ymax) for every picture of the run: the finite
-    bounds and every point the solver visited, with a margin."""
-    pts = [rep["x"] for rep in reps] + [rep["xcp"] for rep in reps]
-    pts += [rep["newton"] for rep in reps if rep.get("newton") is not None]
-    pts += [t["x"] for rep in reps for t in rep["trials"]]
-    pts = np.array(pts)
+    """The overview's window: the iterates, and the finite bounds that lie
+    within one span of them, with a margin (a far Cauchy point or trial is
+    left out of view rather than shrinking the run to a dot)."""
+    pts = np.array([rep["x"] for rep in reps] + [reps[-1]["x_new"]])
     lim = []
     for i in range(2):
         lo, hi = pts[:, i].min(), pts[:, i].max()
-        if nbd[i] in (1, 2):
+        span = max(hi - lo, 1e-3)
+        if nbd[i] in (1, 2) and l[i] >= lo - span:
             lo = min(lo, l[i])
-        if nbd[i] in (2, 3):
+        if nbd[i] in (2, 3) and u[i] <= hi + span:
             hi = max(hi, u[i])
         pad = 0.12 * max(hi - lo, 1e-3)
         lim += [lo - pad, hi + pad]
