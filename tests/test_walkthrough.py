@@ -303,7 +303,10 @@ class Chromium:
 @pytest.fixture
 def browser():
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (tools/setup.sh installs Debian's chromium)")
+        why = "chromium is not installed (tools/setup.sh installs Debian's chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but " + why)
+        pytest.skip(why)
     b = Chromium()
     yield b
     b.close()
