@@ -263,7 +263,9 @@ def explain(name, k, n=None, m=5, flavour="fortran", kernels="scipy"):
         raise ValueError("iterations are numbered from 1")
     code = flavour_code(flavour)
     p, l, u, nbd, calls = run(name, k, n=n, m=m, flavour=flavour, kernels=kernels)
-    return _report(p, l, u, nbd, calls, k, m, code, kernels)
+    rep = _report(p, l, u, nbd, calls, k, m, code, kernels)
+    rep["flavour_name"] = flavour if isinstance(flavour, str) else "+".join(sorted(flavour))
+    return rep
 
 
 def explain_all(name, kmax, n=None, m=5, flavour="fortran", kernels="scipy"):
@@ -566,7 +568,8 @@ def format_report(rep, small=8):
     o = []
     w = o.append
     n = rep["n"]
-    w(f"L-BFGS-B (lbfgsb port, flavour code {rep['flavour']}, kernels={rep['kernels']}) "
+    w(f"L-BFGS-B (lbfgsb port, flavour {rep.get('flavour_name', rep['flavour'])}, "
+      f"kernels={rep['kernels']}) "
       f"on {rep['name']}, n={n}, m={rep['m']}: iteration {rep['k']}")
     w(f"  x_k = {_v(rep['x'], small)}")
     w(f"  f_k = {rep['f']!r}")
