@@ -14,6 +14,7 @@ departures are listed in the README ("Departures from SciPy's interface").
 
 import numbers
 import operator
+import sys
 import warnings
 from collections.abc import Mapping
 
@@ -38,6 +39,26 @@ from lbfgsb.port.status import flavour_code, scipy_message
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
 _EPS = np.finfo(float).eps
+
+
+def _stacklevel(level):
+    """``stacklevel`` for a warning raised ``level`` frames above the user
+    (as the caller would pass it), one more when that frame is
+    ``scipy.optimize.minimize`` running the port as a custom method
+    (``method=lbfgsb.minimize``): the warning then names the user's file, as
+    SciPy's own does for ``method='L-BFGS-B'``."""
+    frame = sys._getframe(level)
+    if (frame is not None and frame.f_code.co_name == "minimize"
+            and frame.f_globals.get("__name__") == "scipy.optimize._minimize"):
+        return level + 1
+    return level
+
+
+# scipy.optimize.minimize's solver names: the port runs one of them
+_SCIPY_METHODS = frozenset((
+    "nelder-mead", "powell", "cg", "bfgs", "newton-cg", "l-bfgs-b", "tnc", "cobyla",
+    "cobyqa", "slsqp", "trust-constr", "dogleg", "trust-ncg", "trust-exact",
+    "trust-krylov"))
 
 
 def _old_bounds_to_arrays(bounds, n):
@@ -174,7 +195,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     n, = x0.shape
     for given in (disp, iprint):
         if given is not _NoValue:
-            warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=3)
+            warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=_stacklevel(3))
 
     if bounds is None:
         pass
@@ -195,6 +216,14 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     # call them as they are; otherwise (finite differences, an x0 of another
     # floating type, n = 0) the ScalarFunction is SciPy's own.
     if n > 0 and callable(jac) and (x0.dtype == np.float64 or x0.dtype.kind in "biu"):
+        if args is None:
+            # SciPy's ScalarFunction calls fun and jac without extra
+            # arguments, then fails on its (unused) Hessian's hess(x0, *None)
+            obj = (_driver.Objective(0, fun.fun, None, (), n)
+                   if isinstance(fun, MemoizeJac) and jac == fun.derivative
+                   else _driver.Objective(1, fun, jac, (), n))
+            obj.initial(np.array(x0, dtype=np.float64))
+            raise TypeError("Value after * must be an iterable, not NoneType")
         if not isinstance(args, tuple):
             try:
                 args = tuple(args)
@@ -354,10 +383,13 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     """
     options = _options(options)
     method = options.pop("method", None)
-    if not (method is None or method is minimize
-            or (isinstance(method, str) and method.lower() == "l-bfgs-b")):
-        raise ValueError(f"lbfgsb.minimize runs L-BFGS-B only, got method={method!r}")
-    method = method if isinstance(method, str) else "L-BFGS-B"
+    # another method: SciPy's checks and warnings for it, then SciPy's
+    # ValueError for a name it does not know (the port's for one it does)
+    other = not (method is None or method is minimize
+                 or (isinstance(method, str) and method.lower() == "l-bfgs-b"))
+    if other and not callable(method):
+        method.lower()                  # SciPy's AttributeError for a non-str
+    method = method if isinstance(method, str) or other else "L-BFGS-B"
     meth = "l-bfgs-b"
     hess = options.pop("hess", None)
     hessp = options.pop("hessp", None)
@@ -374,16 +406,19 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         args = (args,)
     if hess is not None:
         warnings.warn(f'Method {method} does not use Hessian information (hess).',
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=_stacklevel(2))
     if hessp is not None:
         warnings.warn(f'Method {method} does not use Hessian-vector product'
-                      ' information (hessp).', RuntimeWarning, stacklevel=2)
+                      ' information (hessp).', RuntimeWarning, stacklevel=_stacklevel(2))
     if np.any(constraints):
         warnings.warn(f'Method {method} cannot handle constraints.',
-                      RuntimeWarning, stacklevel=2)
-    if options.get('return_all', False):
+                      RuntimeWarning, stacklevel=_stacklevel(2))
+    if other and bounds is not None:
+        warnings.warn(f'Method {method} cannot handle bounds.',
+                      RuntimeWarning, stacklevel=_stacklevel(2))
+    if not other and options.get('return_all', False):
         warnings.warn(f'Method {method} does not support the return_all option.',
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=_stacklevel(2))
 
     if callable(jac):
         pass
@@ -402,6 +437,15 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     constraints = _sm.standardize_constraints(constraints, x0, meth)
 
     remove_vars = False
+    if other:
+        if not callable(method):
+            if bounds is not None:
+                bounds = _sm.standardize_bounds(bounds, x0, 'new')
+                _sm._validate_bounds(bounds, x0, method.lower())
+            if method.lower() not in _SCIPY_METHODS:
+                raise ValueError(f'Unknown solver {method}')
+        raise ValueError(f"lbfgsb.minimize runs L-BFGS-B only, got method={method!r} "
+                         "(scipy.optimize.minimize runs the others)")
     if bounds is not None:
         bounds = _sm.standardize_bounds(bounds, x0, 'new')
         bounds = _sm._validate_bounds(bounds, x0, meth)

@@ -22,7 +22,7 @@ if TOOLS not in sys.path:
 import harness  # noqa: E402
 
 SWITCHES = ["lnsrlb_dnrm2", "mainlb_rr_dnrm2", "formk_dtrtrs_blocked", "cauchy_dead_exit",
-            "cauchy_nseg_pointer"]
+            "cauchy_nseg_pointer", "cauchy_neg_operand", "lnsrlb_fmin_swapped"]
 SWITCHES_114 = ["linpack_dpofa_dtrsl", "mainlb_no_itfile"]
 
 

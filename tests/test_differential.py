@@ -19,6 +19,7 @@ port's listed departures (README, "Departures from SciPy's interface") are
 tested in ``test_departures_*`` instead.
 """
 
+import fractions
 import os
 import warnings
 
@@ -52,14 +53,29 @@ def _f_and_g(kind, x, args):
         return s * np.sum(w * d * d), s * 2 * w * d
     if kind == "rosen":
         return s * so.rosen(x), s * so.rosen_der(x)
+    if kind == "uphill":
+        # the gradient's sign is wrong: every trial point is worse, the line
+        # search fails (ABNORMAL) and the Fortran restores f with x
+        d = x - 0.7
+        return s * np.sum(w * d * d) + 10.638, -s * 2 * w * d
+    if kind == "huge":
+        # badly scaled: f and g overflow to inf, inf - inf makes NaN
+        d = x - 0.5
+        return 1e308 * np.sum(w * d * d), 1e308 * 2 * w * d
     # "nan": NaN beyond x0 > 2 (line searches that meet NaN)
     d = x - 3.0
     f = np.sum(w * d * d)
     return (np.nan * f, np.nan * d) if np.real(x[0]) > 2.0 else (f, 2 * w * d)
 
 
+class FloatSub(float):
+    """A float subclass (as some libraries return)."""
+
+
 F_RETURNS = {
     "float": float,
+    "Fraction": lambda f: fractions.Fraction(f) if np.isfinite(f) else f,
+    "float subclass": FloatSub,
     "np.float64": np.float64,
     "np.float32": np.float32,
     "int": lambda f: int(np.round(f * 1e6)) if np.isfinite(f) else f,
@@ -80,6 +96,12 @@ G_RETURNS = {
     "row": lambda g: np.reshape(g, (1, -1)),
     "scalar": lambda g: float(g[0]) if np.size(g) == 1 else g,
     "strided": lambda g: np.repeat(g, 2)[::2],
+    "matrix row": lambda g: np.asmatrix(np.reshape(g, (1, -1))),
+    "matrix column": lambda g: np.asmatrix(np.reshape(g, (-1, 1))),
+    "masked": lambda g: np.ma.masked_array(g, mask=np.arange(np.size(g)) == 0),
+    "masked float32": lambda g: np.ma.masked_array(np.asarray(g, np.float32)),
+    "fortran 2-d": lambda g: np.asfortranarray(np.reshape(g, (2, -1)))
+    if np.size(g) % 2 == 0 else g,
 }
 
 
@@ -197,7 +219,9 @@ def _value(v):
     if isinstance(v, np.ndarray):
         if v.dtype == object:
             return ("objarray", v.shape, repr(v.tolist()))
-        return ("array", v.dtype.str, v.shape, _bits(v))
+        # the type too: SciPy's jac keeps the gradient's (np.matrix, a masked array)
+        return ("array", type(v).__name__, v.dtype.str, v.shape, _bits(v),
+                _bits(np.ma.getmaskarray(v)) if isinstance(v, np.ma.MaskedArray) else None)
     if isinstance(v, (list, tuple)):
         return type(v).__name__, tuple(_value(i) for i in v)
     if isinstance(v, dict):
@@ -340,6 +364,27 @@ TABLE = [
       ("list", "float32", "column", "row", "strided")],
     (M, dict(x0=_x(4), problem=dict(kind="nan", **TRUE))),
     (M, dict(x0=_x(4), problem=dict(kind="nan", f_ret="int"))),
+    # issue 22: non-float objectives ending ABNORMAL, gradients in array
+    # subclasses, NaN signs on badly scaled objectives, signed-zero bounds
+    *[(M, dict(x0=_x(3, 1.3), problem=dict(kind="uphill", f_ret=r),
+               kw=dict(options={"maxls": 3})))
+      for r in ("int", "np.float32", "Fraction", "float subclass", "0d", "1elem", "float")],
+    *[(F, dict(x0=_x(3, 1.3), problem=dict(kind="uphill", f_ret=r, jac="callable"),
+               kw=dict(maxls=2))) for r in ("int", "np.float32", "Fraction")],
+    *[(M, dict(x0=_x(4), problem=dict(kind="rosen", g_ret=r), kw=dict(options={"maxiter": 8})))
+      for r in ("matrix row", "matrix column", "masked", "masked float32", "fortran 2-d")],
+    *[(M, dict(x0=_x(4), problem=dict(kind="rosen", jac="true", g_ret=r),
+               kw=dict(options={"maxiter": 8}))) for r in ("matrix row", "masked")],
+    (M, dict(x0=_x(3, 1.3), problem=dict(kind="uphill", g_ret="matrix column"),
+             kw=dict(options={"maxls": 2}))),
+    (F, dict(x0=_x(4), problem=dict(kind="rosen", jac="callable", g_ret="matrix row"),
+             kw=dict(maxiter=5))),
+    *[(M, dict(x0=lambda n=n, v=v: np.random.default_rng(n).normal(size=n) * v,
+               problem=dict(kind="huge", f_ret="float", jac=jac)))
+      for n, v, jac in ((2, 3, "callable"), (3, 3, "true"), (5, 1, "callable"))],
+    (M, dict(x0=_x(5, -1.0), problem=dict(kind="quad"), bounds=[(None, -0.0)] * 5)),
+    (M, dict(x0=_x(3, -1.0), problem=dict(kind="rosen"), bounds=[(None, -0.0), (None, None),
+                                                              (-0.0, 0.0)])),
     (M, dict(x0=_x(4), problem=dict(kind="rosen", jac="cs"))),
     # bounds of every form
     (M, dict(x0=_x(3), problem=dict(kind="quad"), bounds=Bounds(0, 0.5, keep_feasible=True))),
@@ -370,7 +415,8 @@ NUMBERS = st.sampled_from([0, 1, 2, -1, 3.0, 2.5, 100.1, np.inf, np.nan, np.int3
 def calls(draw):
     entry = draw(st.sampled_from([M, M, F]))
     n = draw(st.sampled_from([1, 2, 2, 10, 10, 1000]))
-    kind = draw(st.sampled_from(["quad", "rosen", "nan"] if n <= 10 else ["quad"]))
+    kind = draw(st.sampled_from(["quad", "rosen", "nan", "uphill", "huge"] if n <= 10
+                                else ["quad"]))
     jacs = (["callable", "true", None, "2-point", "3-point", "cs", 1, False] if entry == M
             else ["callable", "true", "approx"])
     if n == 1000:
@@ -379,9 +425,12 @@ def calls(draw):
     problem = dict(kind=kind, jac=jac)
     if draw(st.booleans()):
         problem["f_ret"] = draw(st.sampled_from(
-            ["np.float64", "np.float32", "int", "0d", "1elem", "list1"]))
+            ["np.float64", "np.float32", "int", "0d", "1elem", "list1", "Fraction",
+             "float subclass"]))
     if jac in ("callable", "true") and draw(st.booleans()):
-        problem["g_ret"] = draw(st.sampled_from(["list", "float32", "column", "row", "strided"]
+        problem["g_ret"] = draw(st.sampled_from(["list", "float32", "column", "row", "strided",
+                                                 "matrix row", "matrix column", "masked",
+                                                 "masked float32", "fortran 2-d"]
                                                 + (["scalar"] if n == 1 else [])))
     if jac == "true" and draw(st.booleans()):
         problem["fg_extra"] = draw(st.sampled_from([1, 2, -1]))
@@ -411,8 +460,8 @@ def calls(draw):
     shape = draw(st.sampled_from(["none", "pairs", "one pair", "Bounds scalar",
                                   "Bounds arrays", "Bounds keep_feasible"]))
     if shape != "none":
-        lo = draw(st.sampled_from([-2.0, 0.0, 0.5, None, -np.inf]))
-        hi = draw(st.sampled_from([2.0, 0.5, 1.0, None, np.inf]))
+        lo = draw(st.sampled_from([-2.0, 0.0, 0.5, None, -np.inf, -0.0]))
+        hi = draw(st.sampled_from([2.0, 0.5, 1.0, None, np.inf, -0.0, 0.0]))
         if lo is not None and hi is not None and lo > hi:
             lo, hi = hi, lo
         lb = np.full(n, -np.inf if lo is None else lo)
