@@ -7,6 +7,7 @@ them) keep their bits is proven by the cross-check tests; what a subset does
 is proven by the harness's attribution (tests/test_attribution.py).
 """
 import pathlib
+import warnings
 import re
 
 import numpy as np
@@ -227,3 +228,29 @@ def test_lnsrlb_fmin_swapped_keeps_scipys_plus_zero_at_an_upper_bound_of_minus_z
     assert at_bound and not np.signbit(ref.x[at_bound]).any()
     assert _bits(got.x) == _bits(ref.x) and _bits(got.fun) == _bits(ref.fun)
     assert np.signbit(without.x[at_bound]).all()
+
+
+def test_lnsrlb_fmin_swapped_clips_a_nan_trial_point_to_the_bound_as_scipy():
+    import scipy.optimize as so
+
+    # a badly scaled objective whose line search meets x = NaN: glibc's
+    # fmin(u, NaN) is u (as the Fortran's min(NaN, u)), the next trial is the
+    # bound -0.0 and SciPy reports f there (found by tests/test_fuzz.py)
+    c = np.random.default_rng(448).normal(size=2)
+    h, c = float(c[0] ** 2 + 0.1), c[1]
+    x0 = np.array([-1.513120530115899])
+
+    def fun(x):
+        return np.float32(1e308 * (h * float(x[0] - c) ** 2 + float(np.sin(x[0]))) + 10.638)
+
+    def jac(x):
+        return 1e308 * (2 * h * (x - c) + np.cos(x))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = so.minimize(fun, x0, jac=jac, bounds=[(None, -0.0)], method="L-BFGS-B",
+                          options={"maxls": 3})
+        got = lbfgsb.minimize(fun, x0, jac=jac, bounds=[(None, -0.0)], maxls=3,
+                              flavour="scipy")
+    assert ref.message.startswith("ABNORMAL") and np.isinf(ref.fun)
+    assert type(got.fun) is np.float32 and _bits(got.fun) == _bits(ref.fun)
+    assert _bits(got.x) == _bits(ref.x) and got.nfev == ref.nfev

@@ -151,7 +151,8 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
                     xi = xi if xi > l[i] else l[i]        # max(x(i), l(i))
                 if nbd[i] == 2 or nbd[i] == 3:
                     if swapped:
-                        xi = u[i] if u[i] < xi else xi    # fmin(u(i), x(i))
+                        # fmin(u(i), x(i)): a NaN x gives u, as min(x, u)
+                        xi = u[i] if u[i] < xi or xi != xi else xi
                     else:
                         xi = xi if xi < u[i] else u[i]    # min(x(i), u(i))
                 x[i] = xi
