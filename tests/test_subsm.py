@@ -220,6 +220,15 @@ def _fortran_subsm(fortran, st, r, gg=None):
     return x, d, xp, out["iword"], wv, out["info"]
 
 
+def _assert_bitwise_same(res_c, res_f):
+    """subsm's outputs (x, d, xp, iword, wv, info): arrays bit for bit."""
+    for a, b in zip(res_c, res_f):
+        if isinstance(a, np.ndarray):
+            assert bits_equal(a, b)
+        else:
+            assert a == b
+
+
 CASES = [dict(seed=s, bounded=b, n=n, m=m, col=c, head=h, width=w)
          for s, (b, n, m, c, h, w) in enumerate(
              [(True, 14, 5, 4, 3, 0.3), (True, 20, 6, 6, 2, 50.0), (False, 10, 3, 3, 1, 0),
@@ -237,11 +246,7 @@ def test_cmprlb_and_subsm_bitwise_equal_to_fortran(fortran, case):
     assert bits_equal(wa_c, wa_f)
     res_c = run_subsm(st, r_c)
     res_f = _fortran_subsm(fortran, st, r_f)
-    for a, b in zip(res_c, res_f):
-        if isinstance(a, np.ndarray):
-            assert bits_equal(a, b)
-        else:
-            assert a == b
+    _assert_bitwise_same(res_c, res_f)
 
 
 def test_subsm_backtracking_branch_bitwise_equal_to_fortran(fortran):
@@ -255,11 +260,7 @@ def test_subsm_backtracking_branch_bitwise_equal_to_fortran(fortran):
             continue
         hits += 1
         res_f = _fortran_subsm(fortran, st, r)
-        for a, b in zip(res_c, res_f):
-            if isinstance(a, np.ndarray):
-                assert bits_equal(a, b)
-            else:
-                assert a == b
+        _assert_bitwise_same(res_c, res_f)
     assert hits >= 15
 
 
@@ -294,11 +295,7 @@ def test_subsm_projection_of_a_signed_zero_is_debians_bitwise(fortran, nbd, lo, 
     assert res_f[3] == 1
     bound = hi if nbd == 3 or (nbd == 2 and hi == 0) else lo
     assert res_f[0][k] == 0 and np.signbit(res_f[0][k]) == np.signbit(bound)
-    for a, b in zip(res_c, res_f):
-        if isinstance(a, np.ndarray):
-            assert bits_equal(a, b)
-        else:
-            assert a == b
+    _assert_bitwise_same(res_c, res_f)
 
 
 def test_subsm_projection_of_a_nan_step_is_debians_bitwise(fortran):
@@ -313,8 +310,4 @@ def test_subsm_projection_of_a_nan_step_is_debians_bitwise(fortran):
     free = st["ind"][:st["nfree"]] - 1
     bounded = free[st["nbd"][free] != 0]
     assert bounded.size and not np.isnan(res_f[0][bounded]).any()
-    for a, b in zip(res_c, res_f):
-        if isinstance(a, np.ndarray):
-            assert bits_equal(a, b)
-        else:
-            assert a == b
+    _assert_bitwise_same(res_c, res_f)
