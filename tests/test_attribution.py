@@ -157,3 +157,18 @@ def test_a_bad_user_problem_is_a_usage_error(spec, msg):
                         "--impl", "port", "--ref", "port"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 2 and msg in p.stderr, p.stderr
+
+
+def test_switches_that_cannot_act_are_not_searched_and_nan_sign_ones_come_last(port):
+    from harness.attribution import _searched
+
+    class S:                                  # a setup: nbd and u are what is read
+        def __init__(self, nbd, u):
+            self.nbd, self.u = np.array(nbd), np.array(u)
+    no_zero = _searched(SWITCHES, S([2, 3, 0], [1.0, 2.0, 0.0]))
+    assert no_zero == [[s for s in SWITCHES if s not in ("cauchy_neg_operand",
+                                                          "lnsrlb_fmin_swapped")],
+                       [s for s in SWITCHES if s != "lnsrlb_fmin_swapped"]]
+    zero = _searched(SWITCHES, S([3, 0], [-0.0, 0.0]))
+    assert zero == [[s for s in SWITCHES if s != "cauchy_neg_operand"], SWITCHES]
+    assert _searched(SWITCHES_114, S([2], [0.0])) == [SWITCHES_114]

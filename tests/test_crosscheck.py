@@ -341,7 +341,7 @@ def _huge():
 @pytest.mark.parametrize("make,deviation", [(_sz29, "lnsrlb_fmin_swapped"),
                                             (_huge, "cauchy_neg_operand")])
 def test_attribution_names_the_signed_zero_and_nan_sign_deviations(make, deviation, fortran):
-    from harness.problems import UserProblem
+    from lbfgsb._userproblem import UserProblem
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rec = harness.compare_problem(None, problem=UserProblem(*make()),
