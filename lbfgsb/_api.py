@@ -24,7 +24,7 @@ from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 from scipy.optimize import _minimize as _sm
 from scipy.optimize._constraints import old_bound_to_new
 from scipy.optimize._differentiable_functions import FD_METHODS
-from scipy.optimize._optimize import (MemoizeJac, _check_unknown_options,
+from scipy.optimize._optimize import (MemoizeJac, OptimizeWarning,
                                       _prepare_scalar_function, _wrap_callback)
 
 try:                                    # SciPy's "argument not given" marker
@@ -184,7 +184,12 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     ``scipy.optimize.minimize`` can dispatch to it: ``callback`` is expected
     wrapped by ``_wrap_callback`` as ``minimize`` and ``fmin_l_bfgs_b`` do.
     """
-    _check_unknown_options(unknown_options)
+    if unknown_options:
+        # SciPy's _check_unknown_options, its warning naming the user's file
+        # also under method=lbfgsb.minimize
+        msg = ", ".join(map(str, unknown_options.keys()))
+        warnings.warn(f"Unknown solver options: {msg}", OptimizeWarning,
+                      stacklevel=_stacklevel(3))
     flavour_bits = flavour_code(flavour)
     kernels_code(kernels)
     m = maxcor

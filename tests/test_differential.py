@@ -669,3 +669,50 @@ def test_departure_no_stray_print_when_fixed_variables_are_removed(capfd):
     lbfgsb.minimize(lambda x: float(np.sum((x - 0.7) ** 2)), np.zeros(3),
                     bounds=[(0, 1), (0.5, 0.5), (0, 1)], callback=cb)
     assert capfd.readouterr().out == ""
+
+
+# ---------------------------------------------------------------------------
+# issue 22: texts and warnings SciPy has that the table cannot express
+
+def _caught(call):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            call()
+            out = None
+        except Exception as e:      # noqa: BLE001 - the exception is the outcome
+            out = (type(e).__name__, str(e))
+    return out, [(c.category.__name__, str(c.message), c.filename) for c in w]
+
+
+@pytest.mark.parametrize("method", ["foo", "BFGSX", 5, "nelder_mead"])
+def test_an_unknown_method_raises_scipys_error_after_scipys_warnings(method):
+    kw = dict(bounds=[(0, 1)] * 2, hess=lambda x: np.eye(2))
+    ref = _caught(lambda: so.minimize(_quad_fg, np.ones(2), jac=True, method=method, **kw))
+    got = _caught(lambda: lbfgsb.minimize(_quad_fg, np.ones(2), jac=True, method=method,
+                                          **kw))
+    assert ref[0] is not None and got == ref
+
+
+def test_a_warning_under_method_lbfgsb_minimize_names_the_callers_file():
+    # SciPy's own minimize(method='L-BFGS-B') attributes them to the caller
+    kw = dict(jac=True, hess=lambda x: np.eye(2), constraints={"type": "ineq", "fun": sum},
+              options={"disp": True, "return_all": True})
+    ref = _caught(lambda: so.minimize(_quad_fg, np.zeros(2), method="L-BFGS-B", **kw))
+    got = _caught(lambda: so.minimize(_quad_fg, np.zeros(2), method=lbfgsb.minimize, **kw))
+    direct = _caught(lambda: lbfgsb.minimize(_quad_fg, np.zeros(2), **kw))
+    assert len(ref[1]) == 5 and {f for _, _, f in ref[1]} == {__file__}
+    assert got == ref and direct == ref
+
+
+@pytest.mark.parametrize("form", ["fprime", "approx_grad", "fg"])
+def test_args_none_calls_the_objective_as_scipy_then_raises_its_type_error(form):
+    def run(fm):
+        p = Problem(kind="quad")
+        kw = ({"fprime": p.grad} if form == "fprime" else
+              {"approx_grad": True} if form == "approx_grad" else {})
+        fun = (lambda x, *a: (p.fun(x, *a), p.grad(x, *a))) if form == "fg" else p.fun
+        return _caught(lambda: fm(fun, np.full(3, 0.3), args=None, **kw)), _value(p.calls)
+    ref = run(so.fmin_l_bfgs_b)
+    assert ref[0][0] == ("TypeError", "Value after * must be an iterable, not NoneType")
+    assert run(lbfgsb.fmin_l_bfgs_b) == ref and ref[1][1]      # SciPy calls it first
