@@ -14,7 +14,6 @@ departures are listed in the README ("Departures from SciPy's interface").
 
 import numbers
 import operator
-import sys
 import warnings
 from collections.abc import Mapping
 
@@ -33,32 +32,13 @@ except ImportError:                     # pragma: no cover
     _NoValue = object()
 
 from lbfgsb import _driver, _rcomm
+from lbfgsb._callsite import check_method, is_other, stacklevel as _stacklevel
 from lbfgsb.port.kernels import kernels_code
 from lbfgsb.port.status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
 _EPS = np.finfo(float).eps
-
-
-def _stacklevel(level):
-    """``stacklevel`` for a warning raised ``level`` frames above the user
-    (as the caller would pass it), one more when that frame is
-    ``scipy.optimize.minimize`` running the port as a custom method
-    (``method=lbfgsb.minimize``): the warning then names the user's file, as
-    SciPy's own does for ``method='L-BFGS-B'``."""
-    frame = sys._getframe(level)
-    if (frame is not None and frame.f_code.co_name == "minimize"
-            and frame.f_globals.get("__name__") == "scipy.optimize._minimize"):
-        return level + 1
-    return level
-
-
-# scipy.optimize.minimize's solver names: the port runs one of them
-_SCIPY_METHODS = frozenset((
-    "nelder-mead", "powell", "cg", "bfgs", "newton-cg", "l-bfgs-b", "tnc", "cobyla",
-    "cobyqa", "slsqp", "trust-constr", "dogleg", "trust-ncg", "trust-exact",
-    "trust-krylov"))
 
 
 def _old_bounds_to_arrays(bounds, n):
@@ -390,10 +370,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     method = options.pop("method", None)
     # another method: SciPy's checks and warnings for it, then SciPy's
     # ValueError for a name it does not know (the port's for one it does)
-    other = not (method is None or method is minimize
-                 or (isinstance(method, str) and method.lower() == "l-bfgs-b"))
-    if other and not callable(method):
-        method.lower()                  # SciPy's AttributeError for a non-str
+    other = is_other(method, minimize)
     method = method if isinstance(method, str) or other else "L-BFGS-B"
     meth = "l-bfgs-b"
     hess = options.pop("hess", None)
@@ -443,14 +420,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
 
     remove_vars = False
     if other:
-        if not callable(method):
-            if bounds is not None:
-                bounds = _sm.standardize_bounds(bounds, x0, 'new')
-                _sm._validate_bounds(bounds, x0, method.lower())
-            if method.lower() not in _SCIPY_METHODS:
-                raise ValueError(f'Unknown solver {method}')
-        raise ValueError(f"lbfgsb.minimize runs L-BFGS-B only, got method={method!r} "
-                         "(scipy.optimize.minimize runs the others)")
+        check_method(method, x0, bounds)
     if bounds is not None:
         bounds = _sm.standardize_bounds(bounds, x0, 'new')
         bounds = _sm._validate_bounds(bounds, x0, meth)
