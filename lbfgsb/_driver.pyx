@@ -46,8 +46,12 @@ cdef class Objective:
     that is not a NumPy/Python scalar becomes ``np.asarray(f).item()`` (else
     SciPy's ValueError), is compared with the lowest f so far (so a None, str
     or complex f raises SciPy's TypeError), and is converted to a double at
-    each ``setulb`` call; g becomes ``np.atleast_1d(g).astype(float64)``.  The
-    objects are kept: the result's ``fun`` is the objective's own f.
+    each ``setulb`` call; g becomes ``np.atleast_1d(g).astype(float64)`` (an
+    ``np.matrix`` or a masked array keeps its type; its n doubles are read in
+    memory order, as SciPy's C reads them).  The objects are kept: the
+    result's ``fun`` is the objective's own f (after the Fortran restored f
+    with x, the f the objective returned at that x), and its ``jac`` is the
+    last gradient array holding the final g, as SciPy's result.
 
     One departure: a gradient whose size is not n raises ValueError (SciPy's
     C wrapper reads n doubles from it whatever its size).
