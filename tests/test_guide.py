@@ -7,6 +7,8 @@
 * The guide's map of BLNZ95's numbered equations covers exactly the equations of the
   technical report it was checked against, (1.1)-(1.2), (2.1)-(2.6), (3.1)-(3.9),
   (4.1)-(4.13), (5.1)-(5.22) and (6.1).
+* Every equation tag the guide lists (and every one the walkthrough page cites) is a
+  comment in the function it names.
 * Every equation number cited anywhere in the package, the tools, the README or the
   guide is one of those (or BNS94's (2.26), the one the guide attributes to the Fortran's
   comment), and every ZBLN97 equation cited is one of its three.
@@ -140,7 +142,8 @@ def test_guide_maps_every_numbered_equation_of_blnz95():
 def _cited_files():
     files = list(SOURCES) + sorted((ROOT / "lbfgsb").rglob("*.pxd"))
     files += sorted((ROOT / "lbfgsb").rglob("*.py"))
-    files += [ROOT / "tools" / "explain.py", ROOT / "README.md",
+    files += [ROOT / "tools" / "explain.py", ROOT / "tools" / "walkthrough.py",
+              ROOT / "reference" / "teaching.py", ROOT / "README.md",
               ROOT / "docs" / "GUIDE.md"]
     return files
 
@@ -169,3 +172,25 @@ def test_guide_names_the_editions_it_was_checked_against():
     papers = _section(GUIDE, "## The papers")
     assert "NAM-08" in papers and "May 1994" in papers
     assert "ACM TOMS" in papers and "550–560" in papers
+
+
+def _tag_table():
+    """(tag, function) of each row of the guide's table of equation tags."""
+    rows = []
+    for line in _section(GUIDE, "### Equation tags in the code").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 3 and _names(cells[1]):
+            rows.append((cells[0], _names(cells[1])[0]))
+    return rows
+
+
+def test_every_equation_tag_the_guide_lists_is_in_the_function_it_names():
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from walkthrough import citations, tagged_lines
+    rows = _tag_table()
+    assert len(rows) >= 14
+    for tag, fn in rows:
+        assert tagged_lines(fn, tag), f"{fn} carries no '# {tag}' comment"
+    # and every citation of the walkthrough page is listed in the guide's table
+    assert set(citations()) <= set(rows), set(citations()) - set(rows)

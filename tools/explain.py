@@ -1,47 +1,43 @@
 """Watch one L-BFGS-B iteration happen: ``python tools/explain.py NAME --iter K``.
 
-Runs a reference problem with the port through the reverse-communication
-``lbfgsb.setulb`` (iprint=101, trace captured per call) and prints, for
-iteration K, in the order the algorithm does them:
+Runs a problem (a reference problem NAME, or ``--problem MODULE:FUNCTION`` as
+in tools/compare.py) with the port through the reverse-communication
+``lbfgsb.setulb`` and prints, for iteration K, in the order the algorithm
+does them:
 
-1. the projected gradient at x_k (its infinity norm, and for small n the vector);
-2. the breakpoints t_i of the projected steepest-descent path, sorted;
-3. each segment the Cauchy search passes (f', f'' = f1, f2 at its start, dt, dtm);
+1. the projected gradient at x_k;
+2. the breakpoints t_i of the projected steepest-descent path x(t);
+3. the segments of x(t) the Cauchy search examines (f', f'', dt, dt*);
 4. the generalized Cauchy point and the free set there;
-5. the subspace step (Newton point before projection, subsm's iword, the result);
-6. the line-search trials with the strong Wolfe tests;
+5. the subspace step: the reduced gradient, the Newton point before
+   projection, the MN11 projection or the backtracking, the result;
+6. the line-search trials with the strong Wolfe tests and dcsrch's bracket;
 7. the S/Y update with the curvature test s'y > epsmch * (-g0's).
 
-Every number is the solver's own; nothing is computed by a second
-implementation of the algorithm.  Where each one comes from:
-
-* state arrays after each ``setulb`` return (``wa`` blocks at the offsets in
-  ``isave[3..15]``, ``iwa`` = index | iwhere | indx2, mainlb's scalars at
-  ``isave[21..40]``/``dsave[0..15]``, dcsrch's at ``isave[42..43]``/``dsave[16..28]``):
-  x_k (the ``t`` block), g_k (``r``), sbgnrm, the GCP (``xp`` when subsm ran,
-  else ``z``), the subspace minimizer ``z``, d, the free set ``index[:nfree]``,
-  iword, nseg, theta, stp, gd, gdold, the line search's finit/ginit/gtest, the
-  new S and Y columns, s'y (``sy``), theta after the update;
-* the iprint=101 trace of the call that ran cauchy: the segment table
-  (``Piece``, ``Distance to ...``, ``Variable k is fixed``, ``GCP found``),
-  the free-set messages and subsm's backtracking message;
-* three quantities the Fortran keeps only inside one call (the sorted
-  breakpoints, the per-component projected gradient and the subspace Newton
-  step before projection) are obtained by *re-running the solver's own
-  compiled kernels* (``_cauchy.py_cauchy``, ``_projgr.py_projgr``,
-  ``_subsm.py_cmprlb``/``py_subsm``) on a copy of the inputs read from the
-  state, and each replay is checked bit for bit against what the solver
-  stored (xcp, nseg, z, xp, iword, sbgnrm) before it is shown.
+Every number is the solver's own, read from its state after each
+``setulb`` return (``wa`` blocks at the offsets in ``isave[3..15]``, ``iwa`` =
+index | iwhere | indx2, mainlb's scalars at ``isave[21..40]``/``dsave[0..15]``,
+dcsrch's at ``isave[42..43]``/``dsave[16..28]``; docs/GUIDE.md has the map).
+What the Fortran keeps only inside one call (the breakpoints, the
+per-component projected gradient, the reduced gradient and the Newton step
+before projection) is obtained by *re-running the solver's own compiled
+kernels* (``cauchy``, ``projgr``, ``cmprlb``, ``subsm``) on the inputs read
+from the state; each replay is checked bit for bit against what the solver
+stored.  Beside them, dense linear algebra (tools/qmodel.py: B_k = θI − W M W'
+built from the stored θ, S, Y) recomputes what the papers define, and every
+printed vector is checked against it ("[ok]").  The f′, f″ of each Cauchy
+segment are the model's, from that dense B_k: the solver keeps them only
+inside ``cauchy``; its decisions (the segment it stops in, ``nseg``, xcp)
+are checked against them.
 
 ``explain(name, k, ...)`` returns the same content as a dict (used by the
-tests and by tools/plot_iterations.py).
+tests and by tools/walkthrough.py).  It runs on the installed package as on
+a development build.
 """
 
 import argparse
-import contextlib
-import io
+import importlib
 import os
-import re
 import sys
 
 import numpy as np
@@ -49,15 +45,32 @@ import numpy as np
 # The repository root goes *last* on sys.path: the staged/installed lbfgsb
 # (with its compiled modules) must win over the source directory.
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.append(_ROOT)
+_TOOLS = os.path.join(_ROOT, "tools")
+for _p in (_ROOT, _TOOLS):
+    if _p not in sys.path:
+        sys.path.append(_p)
 
 import lbfgsb                                   # noqa: E402
 import reference                                # noqa: E402
-from lbfgsb.port import cauchy as _cauchy, subsm as _subsm, projgr as _projgr  # noqa: E402
+import qmodel                                   # noqa: E402
+
+
+def _port(new, old):
+    """A port module under its name after the move to lbfgsb/port/ or before."""
+    try:
+        return importlib.import_module(new)
+    except ImportError:
+        return importlib.import_module(old)
+
+
+_cauchy = _port("lbfgsb.port.cauchy", "lbfgsb._cauchy")
+_subsm = _port("lbfgsb.port.subsm", "lbfgsb._subsm")
+_projgr = _port("lbfgsb.port.projgr", "lbfgsb._util")
+_status = _port("lbfgsb.port.status", "lbfgsb._status")
 
 FTOL, GTOL = 1.0e-3, 0.9        # lnsrlb's constants passed to dcsrch
-_FLAVOUR_CODE = {"fortran": 0, "scipy": 1}
+RTOL = 1e-9                      # solver vs dense algebra (rounding of the two)
+_EPS = np.finfo(float).eps
 
 # mainlb's integers live at isave[21 + k] (Fortran isave(22 + k))
 _I = dict(nintol=0, iback=3, nskip=4, head=5, col=6, itail=7, iter=8,
@@ -66,9 +79,19 @@ _I = dict(nintol=0, iback=3, nskip=4, head=5, col=6, itail=7, iter=8,
 # mainlb's reals at dsave[k]
 _D = dict(theta=0, fold=1, tol=2, dnorm=3, epsmch=4, gd=10, stpmx=11,
           sbgnrm=12, stp=13, gdold=14, dtd=15)
-# dcsrch's reals at dsave[16 + k], integers at isave[42 + k]
+# dcsrch's reals at dsave[16 + k], integers (brackt, stage) at isave[42 + k]
 _LS = dict(ginit=0, gtest=1, gx=2, gy=3, finit=4, fx=5, fy=6, stx=7, sty=8,
            stmin=9, stmax=10, width=11, width1=12)
+
+
+def flavour_code(flavour):
+    """The kernels' bitmask of ``flavour`` (the deviation registry's), refusing
+    the one deviation whose kernels the replays cannot reproduce."""
+    code = _status.flavour_code(flavour)
+    if "linpack_dpofa_dtrsl" in _status._deviation_names(flavour):
+        raise ValueError("explain replays the solver's cauchy/subsm with LAPACK "
+                         "kernels; the deviation linpack_dpofa_dtrsl replaces them")
+    return code
 
 
 def _bounds(p):
@@ -82,13 +105,22 @@ def _bounds(p):
     return np.where(fl, lo, 0.0), np.where(fu, up, 0.0), nbd
 
 
+def load_problem(name=None, spec=None, n=None):
+    """A reference problem by name, or a user's ``MODULE:FUNCTION`` (the
+    protocol of tools/compare.py: FUNCTION() returns (fg, x0, lower, upper))."""
+    if spec is not None:
+        from harness.problems import load_user_problem
+        p = load_user_problem(spec, n)
+        p.name = spec if n is None else f"{spec} (n = {n})"
+        return p
+    return reference.get(name, n) if n is not None else reference.get(name)
+
+
 class _Snap:
     """The solver's state right after one ``setulb`` return."""
 
-    def __init__(self, task, trace, x, f, g, wa, iwa, isave, dsave, lsave,
-                 csave, n, m):
+    def __init__(self, task, x, f, g, wa, iwa, isave, dsave, lsave, csave, n, m):
         self.task = task
-        self.trace = trace
         self.x, self.f, self.g = x.copy(), float(f[0]), g.copy()
         self.wa, self.iwa = wa.copy(), iwa.copy()
         self.isave, self.dsave, self.lsave = isave.copy(), dsave.copy(), lsave.copy()
@@ -109,24 +141,26 @@ class _Snap:
         off = int(self.isave[k]) - 1
         return self.wa[off:off + length]
 
-    # named views (copies, the snapshot is private)
+    def _mat(self, k, rows, cols):
+        return self.block(k, rows * cols).reshape((rows, cols), order="F")
+
     def ws(self):
-        return self.block(3, self.n * self.m).reshape((self.n, self.m), order="F")
+        return self._mat(3, self.n, self.m)
 
     def wy(self):
-        return self.block(4, self.n * self.m).reshape((self.n, self.m), order="F")
+        return self._mat(4, self.n, self.m)
 
     def sy(self):
-        return self.block(5, self.m * self.m).reshape((self.m, self.m), order="F")
+        return self._mat(5, self.m, self.m)
 
     def ss(self):
-        return self.block(6, self.m * self.m).reshape((self.m, self.m), order="F")
+        return self._mat(6, self.m, self.m)
 
     def wt(self):
-        return self.block(7, self.m * self.m).reshape((self.m, self.m), order="F")
+        return self._mat(7, self.m, self.m)
 
     def wn(self):
-        return self.block(8, 4 * self.m * self.m).reshape((2 * self.m, 2 * self.m), order="F")
+        return self._mat(8, 2 * self.m, 2 * self.m)
 
     def z(self):
         return self.block(10, self.n)
@@ -152,39 +186,41 @@ class _Snap:
     def iwhere(self):
         return self.iwa[self.n:2 * self.n]
 
+    def pairs(self):
+        """(S, Y): the stored corrections, n x col, oldest first (columns
+        head, head+1, ... mod m of ws, wy)."""
+        col, head = self.i("col"), self.i("head")
+        cols = [(head - 1 + j) % self.m for j in range(col)]
+        return self.ws()[:, cols].copy(), self.wy()[:, cols].copy()
 
-def run(name, kmax, n=None, m=5, flavour="fortran", factr=1e7, pgtol=1e-5):
-    """Drive ``lbfgsb.setulb`` until iteration ``kmax`` is done and its
-    update has run; return (problem, l, u, nbd, calls) with one _Snap per call.
 
-    ``calls[j].task`` is the task *after* call j; the x in calls[j] is where
-    the solver wants f and g (for FG tasks) and ``calls[j].fx, .gx`` are the
-    values we evaluated there.
+def run(problem, kmax, n=None, m=5, flavour="fortran", kernels="scipy",
+        factr=1e7, pgtol=1e-5):
+    """Drive ``lbfgsb.setulb`` (iprint = -1) until iteration ``kmax`` is done
+    and its update has run; return (problem, l, u, nbd, calls) with one
+    _Snap per call.
+
+    ``problem`` is a reference name or an object with ``name, n, x0, lower,
+    upper, fg``.  ``calls[j].task`` is the task *after* call j; for FG tasks
+    ``calls[j].fx, .gx`` are the values evaluated at ``calls[j].x``.
     """
-    p = reference.get(name, n) if n is not None else reference.get(name)
+    p = load_problem(problem, n=n) if isinstance(problem, str) else problem
     n = p.n
     l, u, nbd = _bounds(p)
     lwa, liwa, lis, lds, lls = lbfgsb.workspace_sizes(n, m)
     x = np.array(p.x0, float)
-    f = np.zeros(1)
-    g = np.zeros(n)
-    wa = np.zeros(lwa)
-    iwa = np.zeros(liwa, np.int32)
-    isave = np.zeros(lis, np.int32)
-    dsave = np.zeros(lds)
-    lsave = np.zeros(lls, np.int32)
-    task = np.zeros(1, "S60")
-    csave = np.zeros(1, "S60")
+    f, g = np.zeros(1), np.zeros(n)
+    wa, iwa = np.zeros(lwa), np.zeros(liwa, np.int32)
+    isave, dsave, lsave = np.zeros(lis, np.int32), np.zeros(lds), np.zeros(lls, np.int32)
+    task, csave = np.zeros(1, "S60"), np.zeros(1, "S60")
     task[0] = b"START"
     calls = []
     done_after = None
     while True:
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            lbfgsb.setulb(m, x, l, u, nbd, f, g, factr, pgtol, wa, iwa, task,
-                          101, csave, lsave, isave, dsave, flavour=flavour)
+        lbfgsb.setulb(m, x, l, u, nbd, f, g, factr, pgtol, wa, iwa, task, -1,
+                      csave, lsave, isave, dsave, flavour=flavour, kernels=kernels)
         tk = task[0].decode().strip()
-        snap = _Snap(tk, buf.getvalue(), x, f, g, wa, iwa, isave, dsave, lsave,
+        snap = _Snap(tk, x, f, g, wa, iwa, isave, dsave, lsave,
                      csave[0].decode().strip(), n, m)
         calls.append(snap)
         if tk.startswith("FG"):
@@ -204,222 +240,249 @@ def run(name, kmax, n=None, m=5, flavour="fortran", factr=1e7, pgtol=1e-5):
     return p, l, u, nbd, calls
 
 
-# ---------------------------------------------------------------------------
-# parsing the iprint=101 trace of the call that ran cauchy
-
-_NUM = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[DdEe][-+]?\d+)?|NaN|[-+]?Infinity"
-
-
-def _num(s):
-    return float(s.replace("D", "E").replace("d", "e"))
-
-
-def parse_cauchy_trace(text):
-    """The segment table, fixed variables, GCP segment and 'Cauchy X' of one
-    cauchy trace (iprint >= 100)."""
-    lines = text.splitlines()
-    out = dict(nbreak=None, segments=[], fixed=[], gcp_segment=None,
-               cauchy_x=None, free_msgs=[], subsm_backtrack=False)
-    cur = None
-    in_gcp = False
-    i = 0
-    while i < len(lines):
-        s = lines[i].strip()
-        mo = re.match(r"There are\s+(\d+)\s+breakpoints", s)
-        if mo:
-            out["nbreak"] = int(mo.group(1))
-        mo = re.match(r"Piece\s+(\d+)\s+--f1, f2 at start point\s+(%s)\s+(%s)" % (_NUM, _NUM), s)
-        if mo:
-            cur = dict(piece=int(mo.group(1)), f1=_num(mo.group(2)),
-                       f2=_num(mo.group(3)), dt=None, dtm=None, fixed=[])
-            if in_gcp:
-                out["gcp_segment"] = cur
-            else:
-                out["segments"].append(cur)
-        mo = re.match(r"Distance to the next break point =\s+(%s)" % _NUM, s)
-        if mo and cur is not None:
-            cur["dt"] = _num(mo.group(1))
-        mo = re.match(r"Distance to the stationary point =\s+(%s)" % _NUM, s)
-        if mo and cur is not None:
-            cur["dtm"] = _num(mo.group(1))
-        mo = re.match(r"Variable\s+(\d+)\s+is fixed", s)
-        if mo:
-            k = int(mo.group(1))
-            out["fixed"].append(k)
-            if cur is not None:
-                cur["fixed"].append(k)
-        if s.startswith("GCP found in this segment"):
-            in_gcp = True
-        if s.startswith("Cauchy X"):
-            vals = []
-            j = i + 1
-            while j < len(lines) and re.match(r"^\s*(%s)(\s+(%s))*\s*$" % (_NUM, _NUM), lines[j]) \
-                    and lines[j].strip():
-                vals += [_num(v) for v in lines[j].split()]
-                j += 1
-            out["cauchy_x"] = np.array(vals)
-            i = j
-            continue
-        if "enters the set of free variables" in s or "leaves the set of free variables" in s \
-                or "variables leave;" in s or "variables are free at GCP" in s:
-            out["free_msgs"].append(s)
-        if "Using the backtracking step" in s:
-            out["subsm_backtrack"] = True
-        i += 1
-    return out
-
-
-# ---------------------------------------------------------------------------
-
 def _iteration_calls(calls, k):
-    """Indices (start, end, update) of the calls making iteration k:
-    ``start`` ran cauchy/subsm/the first trial (the last call whose trace
-    opens 'ITERATION k': a restart repeats it), ``end`` returned NEW_X with
-    iter == k, ``update`` is the call after it (the S/Y update)."""
-    end = None
-    for j, c in enumerate(calls):
-        if c.task.startswith("NEW_X") and c.i("iter") == k:
-            end = j
-            break
+    """(begin, start, end, restarts) of iteration k: ``begin`` handed x_k, g_k
+    over (FG_START or the NEW_X of iteration k-1); ``start`` ran cauchy, subsm
+    and asked for the first trial (the last FG_LNSRCH return with ifun = 1:
+    a restart repeats them); ``end`` returned NEW_X with iter == k."""
+    end = next((j for j, c in enumerate(calls)
+                if c.task.startswith("NEW_X") and c.i("iter") == k), None)
     if end is None:
         last = calls[-1]
         raise ValueError(f"the run stopped before iteration {k} completed: "
                          f"{last.task} after {last.i('iter')} iterations")
-    start = None
-    pat = re.compile(r"^\s*ITERATION\s+%d\s*$" % k, re.M)
-    for j in range(end, -1, -1):
-        if pat.search(calls[j].trace):
-            start = j
-            break
-    update = end + 1 if end + 1 < len(calls) else None
-    return start, end, update
+    begin = max(j for j in range(end) if calls[j].task.startswith(("FG_ST", "NEW_X")))
+    firsts = [j for j in range(begin + 1, end)
+              if calls[j].task.startswith("FG_LN") and calls[j].i("ifun") == 1]
+    return begin, firsts[-1], end, len(firsts) - 1
 
 
-def explain(name, k, n=None, m=5, flavour="fortran"):
+def explain(name, k, n=None, m=5, flavour="fortran", kernels="scipy"):
     """Everything printed for iteration k, as a dict of the solver's values."""
     if k < 1:
         raise ValueError("iterations are numbered from 1")
-    p, l, u, nbd, calls = run(name, k, n=n, m=m, flavour=flavour)
-    return _report(p, l, u, nbd, calls, k, m, flavour)
+    code = flavour_code(flavour)
+    p, l, u, nbd, calls = run(name, k, n=n, m=m, flavour=flavour, kernels=kernels)
+    rep = _report(p, l, u, nbd, calls, k, m, code, kernels)
+    rep["flavour_name"] = flavour if isinstance(flavour, str) else "+".join(sorted(flavour))
+    return rep
 
 
-def explain_all(name, kmax, n=None, m=5, flavour="fortran"):
+def explain_all(name, kmax, n=None, m=5, flavour="fortran", kernels="scipy"):
     """Reports for iterations 1..kmax (fewer if the run stops earlier), from
     one run of the solver."""
-    p, l, u, nbd, calls = run(name, kmax, n=n, m=m, flavour=flavour)
+    code = flavour_code(flavour)
+    p, l, u, nbd, calls = run(name, kmax, n=n, m=m, flavour=flavour, kernels=kernels)
     reps = []
     for k in range(1, kmax + 1):
         try:
-            reps.append(_report(p, l, u, nbd, calls, k, m, flavour))
+            reps.append(_report(p, l, u, nbd, calls, k, m, code, kernels))
         except ValueError:
             break
     return reps, calls
 
 
-def _report(p, l, u, nbd, calls, k, m, flavour):
+def _close(a, b, scale=None):
+    """Solver value a agrees with dense value b to RTOL (relative to scale)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    s = (np.max(np.abs(b)) if b.size else 0.0) if scale is None else scale
+    return bool(a.shape == b.shape and np.all(np.abs(a - b) <= RTOL * max(s, 1.0)))
+
+
+def _replay_cauchy(S, xk, gk, l, u, nbd, theta, col, head, sbgnrm, code, kernels):
+    """The solver's cauchy on the iteration's inputs: (xcp, nseg, c, iwhere,
+    iorder, t)."""
+    n, m = S.n, S.m
+    iorder = np.zeros(n, np.int32)
+    iwh = S.iwhere().copy()
+    tbp = np.full(n, np.nan)
+    dcp, xr = np.zeros(n), np.zeros(n)
+    p2, c2, wbp, v = (np.zeros(2 * m) for _ in range(4))
+    nseg, info = _cauchy.py_cauchy(
+        xk.copy(), l, u, nbd, gk.copy(), iorder, iwh, tbp, dcp, xr, m,
+        np.asfortranarray(S.wy()), np.asfortranarray(S.ws()),
+        np.asfortranarray(S.sy()), np.asfortranarray(S.wt()), theta, col,
+        head, p2, c2, wbp, v, 0, -1, sbgnrm, 0, S.d("epsmch"), code, kernels)
+    return xr, nseg, c2, iwh, iorder, tbp
+
+
+def _breakpoints(S, xk, gk, l, u, nbd, sbgnrm, code, kernels):
+    """Every breakpoint as cauchy's first loop computes it: the solver's
+    cauchy replayed with col = 0 and a θ so large that the search stops
+    inside the first segment, leaving t and iorder as that loop filled them.
+    Sorted [(t_i, variable (1-based)), ...]."""
+    _, _, _, _, iorder, tbp = _replay_cauchy(S, xk, gk, l, u, nbd, 1e300, 0, 1,
+                                             sbgnrm, code, kernels)
+    return sorted((float(tbp[j]), int(iorder[j])) for j in range(S.n)
+                  if not np.isnan(tbp[j]))
+
+
+def _report(p, l, u, nbd, calls, k, m, code, kernels):
     n = p.n
-    start, end, upd = _iteration_calls(calls, k)
-    S, E = calls[start], calls[end]
-    # the call that handed x_k, g_k to the solver (FG_START or NEW_X)
-    begin = max(j for j in range(start) if calls[j].task.startswith(("FG_ST", "NEW_X")))
-    rep = dict(name=p.name, n=n, m=m, k=k, flavour=flavour, l=l, u=u, nbd=nbd,
-               checks=[])
+    begin, start, end, restarts = _iteration_calls(calls, k)
+    S, E, H = calls[start], calls[end], calls[begin]
+    rep = dict(name=p.name, n=n, m=m, k=k, flavour=code, kernels=kernels, l=l, u=u,
+               nbd=nbd, checks=[], restarts=restarts)
     chk = rep["checks"]
 
     # --- x_k, g_k, f_k: lnsrlb saved them in the t and r blocks and fold
     xk, gk, fk = S.t().copy(), S.r().copy(), S.d("fold")
-    B = calls[begin]
-    chk.append(("x_k (t block) == x handed over at %s" % B.task.split()[0],
-                np.array_equal(xk, B.x)))
+    chk.append(("x_k (t block) == x handed over at %s" % H.task.split()[0],
+                np.array_equal(xk, H.x)))
     chk.append(("g_k (r block) == g evaluated there",
-                np.array_equal(gk, getattr(B, "gx", B.g))))
-    chk.append(("f_k (fold, dsave[1]) == f evaluated there",
-                fk == getattr(B, "fx", B.f)))
-    rep.update(x=xk, f=fk, g=gk)
+                np.array_equal(gk, getattr(H, "gx", H.g))))
+    chk.append(("f_k (fold, dsave[1]) == f evaluated there", fk == getattr(H, "fx", H.f)))
+    theta, col, head = S.d("theta"), S.i("col"), S.i("head")
+    Smat, Ymat = S.pairs()
+    B = qmodel.compact_b(theta, Smat, Ymat)
+    rep.update(x=xk, f=fk, g=gk, theta=theta, col=col, head=head, S=Smat, Y=Ymat, B=B)
 
     # --- 1. projected gradient: sbgnrm from dsave[12]; components from the
     # solver's projgr kernel, one variable at a time (sign of g_i restored)
     sbgnrm = S.d("sbgnrm")
     comp = np.array([_projgr.py_projgr(l[i:i + 1].copy(), u[i:i + 1].copy(),
-                                     nbd[i:i + 1].copy(), xk[i:i + 1].copy(),
-                                     gk[i:i + 1].copy()) for i in range(n)])
+                                       nbd[i:i + 1].copy(), xk[i:i + 1].copy(),
+                                       gk[i:i + 1].copy()) for i in range(n)])
     pg = np.copysign(comp, gk)
     pg[comp == 0.0] = 0.0
-    chk.append(("max |projgr component| == sbgnrm (dsave[12])",
-                float(comp.max()) == sbgnrm))
+    chk.append(("max |projgr component| == sbgnrm (dsave[12])", float(comp.max()) == sbgnrm))
+    x1 = qmodel.path(xk, gk, l, u, nbd, 1.0)
+    chk.append(("projected gradient == x_k - P(x_k - g_k) (dense)", _close(pg, xk - x1)))
     rep.update(sbgnrm=sbgnrm, pg=pg)
 
-    # --- 2-4. the Cauchy search
-    col, head, theta = S.i("col"), S.i("head"), S.d("theta")
+    # --- 2-4. the Cauchy search (mainlb skips it when unconstrained with col > 0)
     cnstnd = bool(S.lsave[1])
-    tr = parse_cauchy_trace(S.trace)
-    ran_cauchy = "CAUCHY entered" in S.trace
+    ran_cauchy = cnstnd or col == 0
     nfree, nseg, iword = S.i("nfree"), S.i("nseg"), S.i("iword")
-    index = S.index()[:nfree].copy()
-    subsm_ran = "SUBSM entered" in S.trace
+    free = S.index()[:nfree] - 1
+    subsm_ran = iword != -1
     xcp = (S.xp() if subsm_ran else S.z()).copy()
-    rep.update(theta=theta, col=col, head=head, cnstnd=cnstnd,
-               ran_cauchy=ran_cauchy, trace=tr, nseg=nseg, xcp=xcp,
-               xcp_block="xp" if subsm_ran else "z", free=index + 0,
-               nfree=nfree, subsm_ran=subsm_ran, cauchy_trace=S.trace)
+    rep.update(cnstnd=cnstnd, ran_cauchy=ran_cauchy, nseg=nseg, xcp=xcp,
+               xcp_block="xp" if subsm_ran else "z", free=free, nfree=nfree,
+               subsm_ran=subsm_ran, breakpoints=[], segments=[], tstar=0.0)
     if ran_cauchy:
-        # replay of the solver's cauchy kernel on the state's inputs
-        iorder = np.zeros(n, np.int32)
-        iwh = S.iwhere().copy()
-        tbp = np.full(n, np.nan)
-        dcp = np.zeros(n)
-        xr = np.zeros(n)
-        p2, c2, wbp, v = (np.zeros(2 * m) for _ in range(4))
-        nseg_r, info_r = _cauchy.py_cauchy(
-            xk.copy(), l, u, nbd, gk.copy(), iorder, iwh, tbp, dcp, xr, m,
-            np.asfortranarray(S.wy()), np.asfortranarray(S.ws()),
-            np.asfortranarray(S.sy()), np.asfortranarray(S.wt()), theta, col,
-            head, p2, c2, wbp, v, 0, -1, sbgnrm, 0, S.d("epsmch"),
-            _FLAVOUR_CODE[flavour])
-        nbreak = tr["nbreak"]
-        bp = sorted((float(tbp[j]), int(iorder[j])) for j in range(nbreak or 0))
+        xr, nseg_r, c2, iwh, _, _ = _replay_cauchy(S, xk, gk, l, u, nbd, theta, col, head,
+                                                   sbgnrm, code, kernels)
         chk.append(("replayed cauchy: xcp == solver's xcp (bitwise)", np.array_equal(xr, xcp)))
-        chk.append(("replayed cauchy: nseg == isave nseg", nseg_r == nseg or flavour == "scipy"))
-        chk.append(("replayed cauchy: c == wa(2m+1:4m) (bitwise)",
-                    np.array_equal(c2, S.wa8()[2 * m:4 * m])))
+        if not code & _status.DEVIATIONS["cauchy_nseg_pointer"].bit:
+            chk.append(("replayed cauchy: nseg == isave nseg", nseg_r == nseg))
+        chk.append(("replayed cauchy: c == wa(2m+1:2m+2col) (bitwise)",
+                    np.array_equal(c2[:2 * col], S.wa8()[2 * m:2 * m + 2 * col])))
         chk.append(("replayed cauchy: iwhere == solver's iwhere",
                     np.array_equal(iwh, S.iwhere())))
-        rep.update(breakpoints=bp, cauchy_d=dcp)
-        if tr["cauchy_x"] is not None and len(tr["cauchy_x"]) == n:
-            ok = all(float("%.4e" % a) == b for a, b in zip(xcp, tr["cauchy_x"]))
-            chk.append(("trace 'Cauchy X' == xcp rounded to the trace's 5 digits", ok))
-    else:
-        rep.update(breakpoints=[], cauchy_d=None)
+        bp = _breakpoints(S, xk, gk, l, u, nbd, sbgnrm, code, kernels)
+        tb = qmodel.breakpoints(xk, gk, l, u, nbd)
+        dense_bp = sorted((float(tb[i]), i + 1) for i in range(n)
+                          if np.isfinite(tb[i]) and tb[i] > 0)
+        chk.append(("breakpoints == (4.1) (dense)",
+                    [v for _, v in bp] == [v for _, v in dense_bp]
+                    and _close([t for t, _ in bp], [t for t, _ in dense_bp])))
+        segs, tstar_d, xcp_d = qmodel.cauchy_segments(xk, gk, l, u, nbd, B)
+        # the solver's t*: x_i - t* g_i on the variable that moves most freely
+        mv = [i for i in range(n) if xcp[i] != xk[i] and gk[i] != 0.0
+              and iwh[i] <= 0]
+        if mv:
+            i = max(mv, key=lambda j: abs(gk[j]))
+            tstar = float((xk[i] - xcp[i]) / gk[i])
+        else:
+            tstar = tstar_d
+        # t* = t_j + dt* with dt* = -f'/f'': the solver's f' is updated at each
+        # breakpoint (4.9)-(4.12) and carries the rounding of the terms summed
+        # into it; the comparison allows for it on the last segment's f''
+        last = segs[-1]
+        terms = max(abs(sg["fp"]) + abs(sg["fpp"]) * tstar_d for sg in segs)
+        tol_t = RTOL * abs(tstar_d) + (1e4 * _EPS * terms / last["fpp"]
+                                       if last["fpp"] > 0 else 0.0)
+        chk.append(("t* of the GCP == dense t* (to the rounding of f')",
+                    abs(tstar - tstar_d) <= tol_t))
+        chk.append(("xcp == first local minimiser of m_k along x(t) (dense)",
+                    bool(np.all(np.abs(xcp - xcp_d) <= RTOL * np.maximum(1, np.abs(xcp_d))
+                                + tol_t * np.abs(gk)))))
+        # nseg - 1 breakpoints were passed: every t_i before t*, perhaps some at t*
+        # (ties, f' = 0); cauchy's exit when every variable is fixed does not count
+        # its last one
+        ts = np.array([t for t, _ in bp])
+        passed = nseg - 1 + (len(bp) == n and n > 0 and tstar >= ts.max() * (1 - RTOL)
+                             and not code & _status.DEVIATIONS["cauchy_dead_exit"].bit)
+        if not code & _status.DEVIATIONS["cauchy_nseg_pointer"].bit:
+            chk.append(("nseg - 1 == breakpoints passed before t* (dense)",
+                        np.sum(ts < tstar * (1 - RTOL)) <= passed
+                        <= np.sum(ts <= tstar * (1 + RTOL))))
+        rep.update(breakpoints=bp, segments=segs, tstar=tstar)
+    # free at xcp: every variable off its bounds, and those at a bound that the
+    # path reaches there and no earlier (t_i >= t*) or that it leaves
+    inside = [i for i in range(n) if not _at_bound(xcp, l, u, nbd, i)]
+    tb = qmodel.breakpoints(xk, gk, l, u, nbd)
+    chk.append(("free set == variables off their bounds at xcp, and bounds reached at t*",
+                set(inside) <= set(free) and all(
+                    tb[i] >= rep["tstar"] * (1 - RTOL) or not _at_bound(xk, l, u, nbd, i)
+                    or tb[i] == np.inf for i in set(free) - set(inside))))
 
-    # --- 5. subspace minimization: state z, xp, iword; replay of cmprlb and
-    # subsm for the Newton step du before projection
+    # --- 5. subspace minimization: the solver's z, xp, iword; its cmprlb and
+    # subsm replayed for the reduced gradient and the Newton point
     z = S.z().copy()
-    rep.update(z=z, iword=iword, backtracked=tr["subsm_backtrack"])
+    rep.update(z=z, iword=iword, backtracked=False, projected=False,
+               reduced_grad=None, du=None, newton=None, alpha=None)
     if subsm_ran:
-        wa4 = S.wa8()[:4 * m].copy()
-        r_red, wa4, info1 = _subsm.py_cmprlb(
-            n, m, xk.copy(), gk.copy(), np.asfortranarray(S.ws()),
-            np.asfortranarray(S.wy()), np.asfortranarray(S.sy()),
-            np.asfortranarray(S.wt()), xcp.copy(), wa4,
-            S.index().copy(), theta, col, head, nfree, cnstnd)
-        zr, du, xpr, iword_r, wv, info2 = _subsm.py_subsm(
-            n, m, nfree, S.index().copy(), l, u, nbd, xcp.copy(), r_red.copy(),
-            np.asfortranarray(S.ws()), np.asfortranarray(S.wy()), theta,
-            xk.copy(), gk.copy(), col, head, np.asfortranarray(S.wn()))
+        wn = np.asfortranarray(S.wn())
+        ws, wy = np.asfortranarray(S.ws()), np.asfortranarray(S.wy())
+        r_st, _, _ = _subsm.py_cmprlb(
+            n, m, xk.copy(), gk.copy(), ws, wy, np.asfortranarray(S.sy()),
+            np.asfortranarray(S.wt()), xcp.copy(), S.wa8()[:4 * m].copy(),
+            S.index().copy(), theta, col, head, nfree, cnstnd, 0, kernels)
+
+        def subsm(bounds):
+            return _subsm.py_subsm(n, m, nfree, S.index().copy(), l, u, bounds,
+                                   xcp.copy(), r_st.copy(), ws, wy, theta, xk.copy(),
+                                   gk.copy(), col, head, wn, -1, kernels)
+        zr, _, xpr, iword_r, _, _ = subsm(nbd)
         chk.append(("replayed subsm: z == solver's z (bitwise)", np.array_equal(zr, z)))
         chk.append(("replayed subsm: xp == solver's xp (bitwise)", np.array_equal(xpr, S.xp())))
         chk.append(("replayed subsm: iword == isave iword", int(iword_r) == iword))
-        newton = xcp.copy()
-        for i in range(nfree):
-            kk = index[i] - 1
-            newton[kk] = xcp[kk] + du[i]     # subsm's own x(k) + d(i), unprojected
-        rep.update(reduced_grad=np.asarray(r_red)[:nfree].copy(),
-                   du=np.asarray(du)[:nfree].copy(), newton=newton)
+        # the same subsm with no bounds: xcp + Z du, unprojected
+        newton, du, _, _, _, _ = subsm(np.zeros(n, np.int32))
+        rc = -r_st[:nfree]                  # cmprlb stores -r^c (5.4)
+        rc_d = qmodel.reduced_newton(xk, gk, B, xcp, free)[0]
+        chk.append(("reduced gradient r^c == Z'(g + B(xcp - x)) (dense)", _close(rc, rc_d)))
+        # (Z'BZ) du = -r^c, checked as a residual (Z'BZ may be ill-conditioned)
+        du_f = newton[free] - xcp[free]
+        # the residual relative to the size of its terms: the solver's K (formk)
+        # and the dense B round differently; on badly scaled problems (MEYER3,
+        # POWELLBSLS: theta ~ 1e12, 1e8) they part by up to 4e-8 of it
+        res_scale = 1e2 * (B.theta * np.sum(np.abs(du_f)) + np.sum(np.abs(rc)))
+        chk.append(("Newton step solves (Z'BZ) du = -r^c (dense residual)",
+                    _close(B.sub(free, du_f), -rc, res_scale)))
+        proj = np.where((nbd == 1) | (nbd == 2), np.maximum(newton, l), newton)
+        proj = np.where((nbd == 2) | (nbd == 3), np.minimum(proj, u), proj)
+        dd_p = 0.0
+        for i in range(n):                  # subsm's sum, in its order
+            dd_p = dd_p + (proj[i] - xk[i]) * gk[i]
+        backtracked = iword == 1 and dd_p > 0.0
+        if iword == 0:
+            chk.append(("iword = 0: z == xcp + Z du", np.array_equal(z, newton)))
+        elif not backtracked:
+            chk.append(("projected: z == P(xcp + Z du) (MN11)", np.array_equal(z, proj)))
+        else:
+            du_f = du[:nfree]
+            alpha_d = 1.0
+            for j, i in enumerate(free):    # (5.8): the largest feasible step <= 1
+                if du_f[j] < 0 and nbd[i] in (1, 2):
+                    alpha_d = min(alpha_d, (l[i] - xcp[i]) / du_f[j])
+                elif du_f[j] > 0 and nbd[i] in (2, 3):
+                    alpha_d = min(alpha_d, (u[i] - xcp[i]) / du_f[j])
+            jmax = int(np.argmax(np.abs(du_f)))
+            alpha = float((z[free[jmax]] - xcp[free[jmax]]) / du_f[jmax])
+            chk.append(("backtracked: z == xcp + alpha* Z du, alpha* of (5.8) (dense)",
+                        _close(z, xcp + alpha_d * (newton - xcp))))
+            rep["alpha"] = alpha
+        rep.update(reduced_grad=rc, du=du[:nfree].copy(), newton=newton, proj=proj,
+                   dd_p=float(dd_p), backtracked=backtracked,
+                   projected=iword == 1 and not backtracked)
     d = S.dvec().copy()
     chk.append(("d == z - x_k (555)", np.array_equal(d, z - xk)))
     rep["d"] = d
 
-    # --- 6. line search: every FG_LNSRCH return of the iteration is a trial
+    # --- 6. line search: every FG_LNSRCH return from ``start`` on is a trial
     ginit, gtest, finit = S.ls("ginit"), S.ls("gtest"), S.ls("finit")
     trials = []
     for j in range(start, end):
@@ -433,56 +496,63 @@ def _report(p, l, u, nbd, calls, k, m, flavour):
         trials.append(dict(
             stp=stp, x=c.x.copy(), f=c.fx, g=c.gx.copy(), gd=gd, ftest=ftest,
             armijo=c.fx <= ftest, curvature=abs(gd) <= GTOL * (-ginit),
-            verdict=nxt.csave, stpmx=c.d("stpmx"),
-            brackt=bool(nxt.isave[42]), stx=nxt.ls("stx"), sty=nxt.ls("sty")))
+            verdict=nxt.csave, brackt=bool(nxt.isave[42]), stx=nxt.ls("stx"),
+            sty=nxt.ls("sty"), stmin=nxt.ls("stmin"), stmax=nxt.ls("stmax")))
+        chk.append((f"trial {len(trials)}: g'd == g . d (dense)",
+                    _close(gd, c.gx @ d, abs(gd) + np.abs(c.gx) @ np.abs(d))))
     rep.update(ginit=ginit, gtest=gtest, finit=finit, stpmx=S.d("stpmx"),
-               dnorm=S.d("dnorm"), trials=trials, restarts=S.trace.count("refresh the lbfgs"))
+               dnorm=S.d("dnorm"), trials=trials)
+    chk.append(("g0'd (dcsrch's ginit) == g_k . d (dense)",
+                _close(ginit, gk @ d, np.abs(gk) @ np.abs(d))))
     x_new = E.x.copy()
     chk.append(("accepted x == last trial x", np.array_equal(x_new, trials[-1]["x"])))
     rep.update(x_new=x_new, f_new=E.f, stp=E.d("stp"), gd=E.d("gd"), gdold=E.d("gdold"))
-
-    # --- 7. the S/Y update, run at label 777 of the next call
-    ui, upd = upd, None
-    if ui is not None and ui < len(calls):
-        U = calls[ui]
-        eps = E.d("epsmch")
-        stp, gd, gdold = E.d("stp"), E.d("gd"), E.d("gdold")
-        # mainlb's two cases, as read: stp == 1 or not
-        if stp == 1.0:
-            dr, ddum = gd - gdold, -gdold
-        else:
-            dr, ddum = (gd - gdold) * stp, -gdold * stp
-        nskip_before, nskip_after = E.i("nskip"), U.i("nskip")
-        stopped = not U.task.startswith(("FG", "NEW_X"))
-        updated = (not stopped) and U.i("iupdat") == E.i("iupdat") + 1
-        upd = dict(task=U.task, stopped_before_update=stopped,
-                   sy=dr, minus_gs=ddum, eps=eps, passes=dr > eps * ddum,
-                   skipped=nskip_after > nskip_before, updated=updated,
-                   restarted="refresh the lbfgs" in U.trace)
-        if updated:
-            itail, colu = U.i("itail"), U.i("col")
-            s = U.ws()[:, itail - 1].copy()
-            y = U.wy()[:, itail - 1].copy()
-            upd.update(itail=itail, col=colu, head=U.i("head"), s=s, y=y,
-                       sy_stored=float(U.sy()[colu - 1, colu - 1]),
-                       ss_stored=float(U.ss()[colu - 1, colu - 1]),
-                       theta=U.d("theta"))
-            chk.append(("s'y from dsave (gd, gdold, stp) == sy(col,col) (bitwise)",
-                        upd["sy_stored"] == dr))
-            # The solver stores s = stp*d, not x_{k+1} - x_k.  The two differ by
-            # the rounding of x_k + stp*d (and, with Debian's clip, of stpmx*d),
-            # then of the subtraction: at most 2 eps (|x_k| + |s|) per component.
-            # A bound relative to |s| alone fails wherever |s| << |x_k|.
-            chk.append(("new S column (stp*d) == x_{k+1} - x_k to rounding "
-                        "(2 eps (|x_k| + |s|))",
-                        bool(np.all(np.abs(s - (x_new - xk))
-                                    <= 2 * eps * (np.abs(xk) + np.abs(s))))))
-        if upd["skipped"] or upd["updated"]:
-            chk.append(("curvature test agrees with the solver's decision",
-                        upd["passes"] == upd["updated"]))
-    rep["update"] = upd
+    rep["update"] = _update(calls, end, E, xk, x_new, chk)
     rep["ok"] = all(v for _, v in chk)
     return rep
+
+
+def _at_bound(x, l, u, nbd, i):
+    return (nbd[i] in (1, 2) and x[i] == l[i]) or (nbd[i] in (2, 3) and x[i] == u[i])
+
+
+def _update(calls, end, E, xk, x_new, chk):
+    """Step 7, run at label 777 of the call after ``end``."""
+    if end + 1 >= len(calls):
+        return None
+    U = calls[end + 1]
+    eps = E.d("epsmch")
+    stp, gd, gdold = E.d("stp"), E.d("gd"), E.d("gdold")
+    # mainlb's two cases, as read: stp == 1 or not
+    if stp == 1.0:
+        dr, ddum = gd - gdold, -gdold
+    else:
+        dr, ddum = (gd - gdold) * stp, -gdold * stp
+    stopped = not U.task.startswith(("FG", "NEW_X"))
+    updated = (not stopped) and U.i("iupdat") == E.i("iupdat") + 1
+    skipped = U.i("nskip") > E.i("nskip")
+    upd = dict(task=U.task, stopped_before_update=stopped, sy=dr, minus_gs=ddum, eps=eps,
+               passes=dr > eps * ddum, skipped=skipped, updated=updated)
+    if updated:
+        itail, colu = U.i("itail"), U.i("col")
+        s = U.ws()[:, itail - 1].copy()
+        y = U.wy()[:, itail - 1].copy()
+        upd.update(itail=itail, col=colu, head=U.i("head"), s=s, y=y,
+                   sy_stored=float(U.sy()[colu - 1, colu - 1]),
+                   ss_stored=float(U.ss()[colu - 1, colu - 1]), theta=U.d("theta"))
+        chk.append(("s'y from dsave (gd, gdold, stp) == sy(col,col) (bitwise)",
+                    upd["sy_stored"] == dr))
+        # The solver stores s = stp*d, not x_{k+1} - x_k: they differ by the
+        # rounding of x_k + stp*d (and of Debian's clip), then of the
+        # subtraction: at most 2 eps (|x_k| + |s|) per component.
+        chk.append(("new S column (stp*d) == x_{k+1} - x_k to rounding "
+                    "(2 eps (|x_k| + |s|))",
+                    bool(np.all(np.abs(s - (x_new - xk)) <= 2 * eps * (np.abs(xk) + np.abs(s))))))
+        chk.append(("theta == y'y / s'y (dense)", _close(upd["theta"], (y @ y) / (s @ y),
+                                                         abs(upd["theta"]))))
+    if skipped or updated:
+        chk.append(("curvature test agrees with the solver's decision", upd["passes"] == updated))
+    return upd
 
 
 # ---------------------------------------------------------------------------
@@ -498,17 +568,21 @@ def format_report(rep, small=8):
     o = []
     w = o.append
     n = rep["n"]
-    w(f"L-BFGS-B (lbfgsb port, flavour={rep['flavour']}) on {rep['name']}, "
-      f"n={n}, m={rep['m']}: iteration {rep['k']}")
+    w(f"L-BFGS-B (lbfgsb port, flavour {rep.get('flavour_name', rep['flavour'])}, "
+      f"kernels={rep['kernels']}) "
+      f"on {rep['name']}, n={n}, m={rep['m']}: iteration {rep['k']}")
     w(f"  x_k = {_v(rep['x'], small)}")
     w(f"  f_k = {rep['f']!r}")
+    if rep["restarts"]:
+        w(f"  (the memory was discarded {rep['restarts']} time(s) in this iteration; "
+          "what follows is the attempt that succeeded)")
     w("")
     w("1. Projected gradient at x_k  [BLNZ95 (6.1), ZBLN97 eq. (2); projgr]")
     w(f"   ||P(x - g) - x||_inf = sbgnrm = {rep['sbgnrm']!r}")
     if n <= small:
         w(f"   components           = {_v(rep['pg'], small)}")
     w("")
-    w("2. Breakpoints of x(t) = P(x_k - t g_k)  [BLNZ95 (4.1); cauchy]")
+    w("2. Breakpoints of x(t) = P(x_k - t g_k)  [BLNZ95 (4.1); cauchy, first loop]")
     w(f"   theta = {rep['theta']!r}, col = {rep['col']} correction pairs")
     if not rep["ran_cauchy"]:
         w("   cauchy skipped (no bounds and col > 0): the GCP is x_k (z := x)")
@@ -520,57 +594,52 @@ def format_report(rep, small=8):
         if len(bp) > 50:
             w(f"     ... {len(bp) - 50} more")
     w("")
-    w("3. Segments passed by the Cauchy search  [BLNZ95 Algorithm CP, (4.4)-(4.12)]")
-    w("   (from the iprint=101 trace)")
-    tr = rep["trace"]
-    if rep["ran_cauchy"] and not tr["segments"] and tr["gcp_segment"] is None:
-        w("   (no segment printed)")
+    w("3. Segments of x(t) examined by the Cauchy search  [BLNZ95 Algorithm CP, (4.4)-(4.12)]")
     if not rep["ran_cauchy"]:
         w("   (none: cauchy was skipped)")
     else:
-        w("   piece          f1 (f')          f2 (f'')          dt (to next bp)   dtm (-f1/f2)   fixed")
-        for s in tr["segments"]:
-            w("   %5d  %16s  %16s  %16s  %14s   %s" % (
-                s["piece"], "%.4e" % s["f1"], "%.4e" % s["f2"],
-                "-" if s["dt"] is None else "%.4e" % s["dt"],
-                "-" if s["dtm"] is None else "%.4e" % s["dtm"],
-                ",".join(map(str, s["fixed"])) or "-"))
-        g = tr["gcp_segment"]
-        if g is not None:
-            w(f"   GCP found in piece {g['piece']}: f1 = {g['f1']:.4e}, f2 = {g['f2']:.4e}, "
-              f"dtm = {g['dtm']:.4e}")
-        elif tr["nbreak"] == 0 and not tr["segments"]:
-            w("   no breakpoint: the GCP is at dtm on the first (only) segment")
-        else:
-            w("   the search ended at a breakpoint (every variable fixed)")
-        w(f"   nseg (isave) = {rep['nseg']}")
+        w("   f', f'' of m_k(x(t)) at each segment's start, from the dense B_k of the")
+        w("   solver's theta, S, Y; dt* = -f'/f'' (the segment's own minimiser)")
+        w("   seg        t start      f' (4.4)     f'' (4.5)      dt (to next bp)   dt*        fixes")
+        for j, s in enumerate(rep["segments"], 1):
+            w("   %3d  %12.5e  %12.5e  %12.5e  %14s  %12s   %s" % (
+                j, s["t0"], s["fp"], s["fpp"],
+                "-" if not np.isfinite(s["t1"]) else "%.5e" % (s["t1"] - s["t0"]),
+                "%.5e" % s["dtstar"] if np.isfinite(s["dtstar"]) else "inf",
+                "-" if s["fixes"] is None else "variable %d" % (s["fixes"] + 1)))
+        w(f"   the solver: nseg = {rep['nseg']} segment(s) examined; t* = {rep['tstar']!r}")
     w("")
     w("4. Generalized Cauchy point and free set  [BLNZ95 §4, (5.1); cauchy, freev]")
     w(f"   xcp = {_v(rep['xcp'], small)}   (read from the {rep['xcp_block']} block)")
-    for s in tr["free_msgs"]:
-        w(f"   trace: {s}")
-    w(f"   free set at the GCP (index[:nfree], 1-based): {_v(rep['free'], 40)}  (nfree = {rep['nfree']})")
+    w(f"   free set at the GCP (index[:nfree], 1-based): {_v(rep['free'] + 1, 40)}"
+      f"  (nfree = {rep['nfree']})")
     w("")
-    w("5. Subspace minimization  [BLNZ95 §5.1 direct primal method, (5.4), (5.7); MN11 projection]")
+    w("5. Subspace minimization  [BLNZ95 §5.1 direct primal method, (5.4), (5.7); MN11]")
     if not rep["subsm_ran"]:
         w("   skipped (no free variables or col = 0): z = xcp")
     else:
-        w(f"   reduced gradient r = Z'(g + B(xcp - x))      = {_v(rep['reduced_grad'], small)}")
-        w(f"   Newton step du = -(Z'BZ)^-1 r               = {_v(rep['du'], small)}")
-        w(f"   before projection: xcp + Z du                = {_v(rep['newton'], small)}")
+        w(f"   reduced gradient r^c = Z'(g + B(xcp - x)) (5.4) = {_v(rep['reduced_grad'], small)}")
+        w("     (cmprlb stores -r^c in the r block)")
+        w(f"   Newton step du = -(Z'BZ)^-1 r^c (5.7)        = {_v(rep['du'], small)}")
+        w(f"   before projection: xcp + Z du                 = {_v(rep['newton'], small)}")
         iw = rep["iword"]
         if iw == 0:
             w("   iword = 0: xcp + Z du lies in the box, no projection needed")
         elif rep["backtracked"]:
-            w("   iword = 1: the projection P(xcp + Z du) was not a descent direction "
-              "(dd_p > 0), so subsm backtracked along du from xcp (BLNZ95 (5.8)-(5.9))")
+            w(f"   iword = 1: P(xcp + Z du) = {_v(rep['proj'], small)} gives "
+              f"(P - x_k)'g_k = {rep['dd_p']!r} > 0,")
+            w("   not a descent direction: subsm backtracks along du from xcp to the first "
+              f"bound, alpha* = {rep['alpha']!r} (BLNZ95 (5.8)-(5.9))")
         else:
-            w("   iword = 1: xcp + Z du was projected onto the box (MN11) and kept")
-    w(f"   after: z (subspace minimizer)               = {_v(rep['z'], small)}")
-    w(f"   search direction d = z - x_k                = {_v(rep['d'], small)}")
+            w(f"   iword = 1: projected onto the box (MN11), (P - x_k)'g_k = {rep['dd_p']!r} <= 0:"
+              " kept")
+    w(f"   after: z (subspace minimizer)                = {_v(rep['z'], small)}")
+    w(f"   search direction d = z - x_k                 = {_v(rep['d'], small)}")
     w("")
-    w("6. Line search along d  [BLNZ95 §6, (2.5)-(2.6); MT94 dcsrch via lnsrlb; ftol=1e-3, gtol=0.9]")
-    w(f"   f0 = {rep['finit']!r}, g0'd = {rep['ginit']!r}, stpmax = {rep['stpmx']!r}, ||d|| = {rep['dnorm']!r}")
+    w("6. Line search along d  [BLNZ95 §6, (2.5)-(2.6); MT94 dcsrch via lnsrlb; "
+      "ftol=1e-3, gtol=0.9]")
+    w(f"   f0 = {rep['finit']!r}, g0'd = {rep['ginit']!r}, stpmax = {rep['stpmx']!r}, "
+      f"||d|| = {rep['dnorm']!r}")
     for i, t in enumerate(rep["trials"], 1):
         w(f"   trial {i}: stp = {t['stp']!r}")
         w(f"     x = {_v(t['x'], small)}")
@@ -578,10 +647,20 @@ def format_report(rep, small=8):
           f"{'sufficient decrease' if t['armijo'] else 'NOT sufficient decrease'}")
         w(f"     g'd = {t['gd']!r};  |g'd| <= gtol*|g0'd| = {GTOL * -rep['ginit']!r}  -> "
           f"{'curvature ok' if t['curvature'] else 'curvature NOT ok'}")
-        w(f"     dcsrch: {t['verdict']}")
-    w(f"   accepted: x_k+1 = {_v(rep['x_new'], small)}, f = {rep['f_new']!r}, stp = {rep['stp']!r}")
+        if t["brackt"]:
+            lo, hi = sorted((t["stx"], t["sty"]))
+            w(f"     dcsrch: {t['verdict']}; bracket [{lo!r}, {hi!r}] (best so far stx = "
+              f"{t['stx']!r})")
+        elif t["verdict"].startswith("FG"):
+            w(f"     dcsrch: {t['verdict']}; no bracket yet, the next step is sought in "
+              f"[{t['stmin']!r}, {t['stmax']!r}]")
+        else:
+            w(f"     dcsrch: {t['verdict']} (no bracket was needed)")
+    w(f"   accepted: x_k+1 = {_v(rep['x_new'], small)}, f = {rep['f_new']!r}, "
+      f"stp = {rep['stp']!r}")
     w("")
-    w("7. Limited-memory update  [BLNZ95 (3.1)-(3.6), §6 steps 6-7; ZBLN97 eq. (3); matupd, formt]")
+    w("7. Limited-memory update  [BLNZ95 (3.1)-(3.6), §6 steps 6-7; ZBLN97 eq. (3); "
+      "matupd, formt]")
     up = rep["update"]
     if up is None:
         w("   (the run ended before the update)")
@@ -591,7 +670,8 @@ def format_report(rep, small=8):
         w(f"   s'y = {up['sy']!r},  -g0's = {up['minus_gs']!r},  epsmch = {up['eps']!r}")
         w(f"   curvature test s'y > epsmch * (-g0's): {up['passes']}")
         if up["updated"]:
-            w(f"   updated: new pair in column {up['itail']} (col = {up['col']}, head = {up['head']})")
+            w(f"   updated: new pair in column {up['itail']} (col = {up['col']}, "
+              f"head = {up['head']})")
             w(f"     s = {_v(up['s'], small)}")
             w(f"     y = {_v(up['y'], small)}")
             w(f"     sy(col,col) = {up['sy_stored']!r}, ss(col,col) = {up['ss_stored']!r}, "
@@ -599,7 +679,7 @@ def format_report(rep, small=8):
         elif up["skipped"]:
             w("   update SKIPPED (nskip incremented)")
     w("")
-    w("Checks (state vs trace vs kernel replays):")
+    w("Checks (the solver's state vs its kernels replayed vs dense algebra):")
     for name, ok in rep["checks"]:
         w(f"   [{'ok' if ok else 'FAIL'}] {name}")
     return "\n".join(o)
@@ -607,14 +687,22 @@ def format_report(rep, small=8):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("name")
+    ap.add_argument("name", nargs="?", help="reference problem (e.g. HS5)")
+    ap.add_argument("--problem", dest="spec", metavar="MODULE:FUNCTION",
+                    help="your own problem (as tools/compare.py --problem)")
     ap.add_argument("--iter", type=int, default=1, dest="k")
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--m", type=int, default=5)
-    ap.add_argument("--flavour", default="fortran", choices=sorted(_FLAVOUR_CODE))
+    ap.add_argument("--flavour", default="fortran",
+                    help="fortran (default), scipy, or deviations joined by + "
+                         "(lbfgsb.deviations())")
+    ap.add_argument("--kernels", default="scipy", choices=("scipy", "reference"))
     a = ap.parse_args(argv)
+    if (a.name is None) == (a.spec is None):
+        ap.error("give a reference problem name or --problem MODULE:FUNCTION")
     try:
-        rep = explain(a.name, a.k, n=a.n, m=a.m, flavour=a.flavour)
+        p = load_problem(a.name, a.spec, a.n)
+        rep = explain(p, a.k, m=a.m, flavour=a.flavour, kernels=a.kernels)
     except ValueError as e:
         print(f"explain: {e}", file=sys.stderr)
         return 2

@@ -7,15 +7,16 @@ cd "$(dirname "$0")/.."
 
 # libblas3 / liblapack3: Debian's reference (netlib) BLAS and LAPACK, the oracle
 # of kernels="reference" (tests/test_kernels.py) and the BLAS of the harness's
-# fortran-system column; clang: the compiler variant of tools/invariance.py.
+# fortran-system column; clang: the compiler variant of tools/invariance.py;
+# chromium: the headless browser of tests/test_walkthrough.py.
 if ! ldconfig -p 2>/dev/null | grep -q 'liblbfgsb.so.0' || ! command -v gfortran >/dev/null \
         || ! [ -e /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ] \
         || ! [ -e /usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3 ] \
-        || ! command -v clang >/dev/null; then
+        || ! command -v clang >/dev/null || ! command -v chromium >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq liblbfgsb0 gfortran libblas3 liblapack3 clang >/dev/null
+        apt-get install -y -qq liblbfgsb0 gfortran libblas3 liblapack3 clang chromium >/dev/null
     else
         echo "setup: liblbfgsb0 (Debian's Fortran L-BFGS-B) is not installed and" \
              "cannot be installed here; the Fortran column will be skipped." >&2

@@ -139,8 +139,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
         if iwhere[i - 1] != 0 and iwhere[i - 1] != -1:
             d[i - 1] = zero
         else:
-            d[i - 1] = neggi
-            f1 = f1 - neggi * neggi
+            d[i - 1] = neggi  # (4.2)
+            f1 = f1 - neggi * neggi  # (4.4)
             # p := p - W' e_i g_i
             for j in range(1, col + 1):
                 p[j - 1] = p[j - 1] + wy[(i - 1) + (pointr - 1) * n] * neggi
@@ -150,7 +150,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 # x(i) + d(i) meets the lower bound
                 nbreak = nbreak + 1
                 iorder[nbreak - 1] = i
-                t[nbreak - 1] = tl / (-neggi)
+                t[nbreak - 1] = tl / (-neggi)  # (4.1)
                 if nbreak == 1 or t[nbreak - 1] < bkmin:
                     bkmin = t[nbreak - 1]
                     ibkmin = nbreak
@@ -158,7 +158,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 # x(i) + d(i) meets the upper bound
                 nbreak = nbreak + 1
                 iorder[nbreak - 1] = i
-                t[nbreak - 1] = tu / neggi
+                t[nbreak - 1] = tu / neggi  # (4.1)
                 if nbreak == 1 or t[nbreak - 1] < bkmin:
                     bkmin = t[nbreak - 1]
                     ibkmin = nbreak
@@ -191,7 +191,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     # -theta*f1 is -(theta*f1) and -f1/f2 is -(f1/f2) (differs from
     # (-f1)/f2 only in the sign bit of a NaN, e.g. dtm for f1 = f2 = 0;
     # cauchy_neg_operand).
-    f2 = _neg_mul(theta, f1, neg_operand)
+    f2 = _neg_mul(theta, f1, neg_operand)  # (4.5)
     f2_org = f2
     if col > 0:
         # v := M p   (2col x 1) = (2col x 2col)(2col x 1)
@@ -199,8 +199,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
         if info[0] != 0:
             return
         # f2 := f2 - v' p   (1 x 1) = (1 x 2col)(2col x 1)
-        f2 = f2 - kn.ddot(&col2, v, &inc, p, &inc)
-    dtm = _neg_div(f1, f2, neg_operand)
+        f2 = f2 - kn.ddot(&col2, v, &inc, p, &inc)  # (4.5)
+    dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
     tsum = zero
     nseg[0] = 1
     # iprint: if iprint >= 99, 'There are ', nbreak, '  breakpoints '
@@ -237,7 +237,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             if dt != zero and iprint >= 100:
                 write_cauchy_piece(nseg[0], f1, f2, dt, dtm)
 
-            if dtm < dt:
+            if dtm < dt:  # Algorithm CP: the minimiser lies in this segment
                 break    # goto 888: minimizer inside this segment
 
             # Fix variable ibp at the bound it meets.
@@ -266,7 +266,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 # goto 999
                 if col > 0:
                     # c := c + dtm p   (2col x 1)
-                    kn.daxpy(&col2, &dtm, p, &inc, c, &inc)
+                    kn.daxpy(&col2, &dtm, p, &inc, c, &inc)  # (4.13)
                 # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
                 if iprint > 100:
                     write_cauchy_x(n, xcp)
@@ -279,12 +279,12 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             dibp2 = dibp * dibp
 
             # f1, f2 for col = 0 first
-            f1 = ((f1 + dt * f2) + dibp2) - (theta * dibp) * zibp
-            f2 = f2 - theta * dibp2
+            f1 = ((f1 + dt * f2) + dibp2) - (theta * dibp) * zibp  # (4.9)-(4.12)
+            f2 = f2 - theta * dibp2  # (4.9)-(4.12)
 
             if col > 0:
                 # c := c + dt p   (2col x 1)
-                kn.daxpy(&col2, &dt, p, &inc, c, &inc)
+                kn.daxpy(&col2, &dt, p, &inc, c, &inc)  # (4.13)
 
                 # wbp := row ibp of W = [Y, theta S]
                 pointr = head
@@ -308,21 +308,21 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 alpha = -dibp
                 kn.daxpy(&col2, &alpha, wbp, &inc, p, &inc)
 
-                f1 = f1 + dibp * wmc
-                f2 = (f2 + (2.0 * dibp) * wmp) - dibp2 * wmw
+                f1 = f1 + dibp * wmc  # (4.9)-(4.12)
+                f2 = (f2 + (2.0 * dibp) * wmp) - dibp2 * wmw  # (4.9)-(4.12)
 
             # f2 = max(epsmch*f2_org, f2)   (a safeguard not in Algorithm CP)
             a = epsmch * f2_org
             f2 = a if a > f2 else f2
             if nleft > 0:
-                dtm = _neg_div(f1, f2, neg_operand)
+                dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
                 continue     # goto 777
             elif bnded:
                 f1 = zero
                 f2 = zero
                 dtm = zero
             else:
-                dtm = _neg_div(f1, f2, neg_operand)
+                dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
             break
 
     # label 888
@@ -341,7 +341,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     # label 999
     if col > 0:
         # c := c + dtm p   (2col x 1)
-        kn.daxpy(&col2, &dtm, p, &inc, c, &inc)
+        kn.daxpy(&col2, &dtm, p, &inc, c, &inc)  # (4.13)
     # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
     if iprint > 100:
         write_cauchy_x(n, xcp)

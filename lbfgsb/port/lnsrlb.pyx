@@ -249,7 +249,7 @@ cdef void dcsrch(double f, double g, double* stp, double ftol, double gtol,
         width1 = dsave[12]
 
         # Second stage once psi(stp) <= 0 and f'(stp) >= 0.
-        ftest = finit + stp[0] * gtest
+        ftest = finit + stp[0] * gtest  # (2.5)
         if stage == 1 and f <= ftest and g >= zero:
             stage = 2
 
@@ -264,7 +264,7 @@ cdef void dcsrch(double f, double g, double* stp, double ftol, double gtol,
             settask(task, b'WARNING: STP = STPMIN')
 
         # Convergence.
-        if f <= ftest and fabs(g) <= gtol * (-ginit):
+        if f <= ftest and fabs(g) <= gtol * (-ginit):  # (2.5), (2.6)
             settask(task, b'CONVERGENCE')
 
         if not (task_starts(task, b'WARN') or task_starts(task, b'CONV')):

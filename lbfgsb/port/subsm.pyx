@@ -36,12 +36,13 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
     else:
         for i in range(1, nfree + 1):
             k = index[i - 1]
-            r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]
+            r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]  # -(5.4)
         # wa(1:2col) := M wa(2m+1:2m+2col)
         bmv(m, sy, wt, col, &wa[2 * m], wa, info, kn)
         if info[0] != 0:
             info[0] = -8
             return
+        # r := r + Z'W M c   -(5.4), with c = W'(xcp - x) of (4.13)
         pointr = head
         for j in range(1, col + 1):
             a1 = wa[j - 1]
@@ -130,7 +131,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
 
     # d := (1/theta) d   (nsub)
     rtheta = one / theta
-    kn.dscal(&nsub, &rtheta, d, &ione)
+    kn.dscal(&nsub, &rtheta, d, &ione)  # (5.7) by (5.10)-(5.11)
 
     # Project x + d onto the box [MN11].
     iword[0] = 0
@@ -179,7 +180,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     # Directional derivative of the projected step, over all n variables.
     dd_p = zero
     for i in range(n):
-        dd_p = dd_p + (x[i] - xx[i]) * gg[i]
+        dd_p = dd_p + (x[i] - xx[i]) * gg[i]  # [MN11] descent test
     if dd_p > zero:
         # x := xp   (n)
         kn.dcopy(&n, xp, &ione, x, &ione)
@@ -207,13 +208,13 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
                 if temp2 >= zero:
                     temp1 = zero
                 elif dk * alpha < temp2:
-                    temp1 = temp2 / dk
+                    temp1 = temp2 / dk  # (5.8)
             elif dk > zero and nbd[k - 1] >= 2:
                 temp2 = u[k - 1] - x[k - 1]
                 if temp2 <= zero:
                     temp1 = zero
                 elif dk * alpha > temp2:
-                    temp1 = temp2 / dk
+                    temp1 = temp2 / dk  # (5.8)
             if temp1 < alpha:
                 alpha = temp1
                 ibd = i
@@ -229,7 +230,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
             d[ibd - 1] = zero
     for i in range(1, nsub + 1):
         k = ind[i - 1]
-        x[k - 1] = x[k - 1] + alpha * d[i - 1]
+        x[k - 1] = x[k - 1] + alpha * d[i - 1]  # (5.9)
     # label 911
     # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
     if iprint >= 99:
