@@ -23,7 +23,7 @@ from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 from scipy.optimize import _minimize as _sm
 from scipy.optimize._constraints import old_bound_to_new
 from scipy.optimize._differentiable_functions import FD_METHODS
-from scipy.optimize._optimize import (MemoizeJac, _check_unknown_options,
+from scipy.optimize._optimize import (MemoizeJac, OptimizeWarning,
                                       _prepare_scalar_function, _wrap_callback)
 
 try:                                    # SciPy's "argument not given" marker
@@ -32,6 +32,7 @@ except ImportError:                     # pragma: no cover
     _NoValue = object()
 
 from lbfgsb import _driver, _rcomm
+from lbfgsb._callsite import check_method, is_other, stacklevel as _stacklevel
 from lbfgsb.port.kernels import kernels_code
 from lbfgsb.port.status import flavour_code, scipy_message
 
@@ -167,7 +168,12 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     ``scipy.optimize.minimize`` can dispatch to it: ``callback`` is expected
     wrapped by ``_wrap_callback`` as ``minimize`` and ``fmin_l_bfgs_b`` do.
     """
-    _check_unknown_options(unknown_options)
+    if unknown_options:
+        # SciPy's _check_unknown_options, its warning naming the user's file
+        # also under method=lbfgsb.minimize
+        msg = ", ".join(map(str, unknown_options.keys()))
+        warnings.warn(f"Unknown solver options: {msg}", OptimizeWarning,
+                      stacklevel=_stacklevel(3))
     flavour_bits = flavour_code(flavour)
     kernels_code(kernels)
     m = maxcor
@@ -178,7 +184,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     n, = x0.shape
     for given in (disp, iprint):
         if given is not _NoValue:
-            warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=3)
+            warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=_stacklevel(3))
 
     if bounds is None:
         pass
@@ -199,6 +205,14 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     # call them as they are; otherwise (finite differences, an x0 of another
     # floating type, n = 0) the ScalarFunction is SciPy's own.
     if n > 0 and callable(jac) and (x0.dtype == np.float64 or x0.dtype.kind in "biu"):
+        if args is None:
+            # SciPy's ScalarFunction calls fun and jac without extra
+            # arguments, then fails on its (unused) Hessian's hess(x0, *None)
+            obj = (_driver.Objective(0, fun.fun, None, (), n)
+                   if isinstance(fun, MemoizeJac) and jac == fun.derivative
+                   else _driver.Objective(1, fun, jac, (), n))
+            obj.initial(np.array(x0, dtype=np.float64))
+            raise TypeError("Value after * must be an iterable, not NoneType")
         if not isinstance(args, tuple):
             try:
                 args = tuple(args)
@@ -358,10 +372,10 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     """
     options = _options(options)
     method = options.pop("method", None)
-    if not (method is None or method is minimize
-            or (isinstance(method, str) and method.lower() == "l-bfgs-b")):
-        raise ValueError(f"lbfgsb.minimize runs L-BFGS-B only, got method={method!r}")
-    method = method if isinstance(method, str) else "L-BFGS-B"
+    # another method: SciPy's checks and warnings for it, then SciPy's
+    # ValueError for a name it does not know (the port's for one it does)
+    other = is_other(method, minimize)
+    method = method if isinstance(method, str) or other else "L-BFGS-B"
     meth = "l-bfgs-b"
     hess = options.pop("hess", None)
     hessp = options.pop("hessp", None)
@@ -378,16 +392,19 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         args = (args,)
     if hess is not None:
         warnings.warn(f'Method {method} does not use Hessian information (hess).',
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=_stacklevel(2))
     if hessp is not None:
         warnings.warn(f'Method {method} does not use Hessian-vector product'
-                      ' information (hessp).', RuntimeWarning, stacklevel=2)
+                      ' information (hessp).', RuntimeWarning, stacklevel=_stacklevel(2))
     if np.any(constraints):
         warnings.warn(f'Method {method} cannot handle constraints.',
-                      RuntimeWarning, stacklevel=2)
-    if options.get('return_all', False):
+                      RuntimeWarning, stacklevel=_stacklevel(2))
+    if other and bounds is not None:
+        warnings.warn(f'Method {method} cannot handle bounds.',
+                      RuntimeWarning, stacklevel=_stacklevel(2))
+    if not other and options.get('return_all', False):
         warnings.warn(f'Method {method} does not support the return_all option.',
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=_stacklevel(2))
 
     if callable(jac):
         pass
@@ -406,6 +423,8 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     constraints = _sm.standardize_constraints(constraints, x0, meth)
 
     remove_vars = False
+    if other:
+        check_method(method, x0, bounds)
     if bounds is not None:
         bounds = _sm.standardize_bounds(bounds, x0, 'new')
         bounds = _sm._validate_bounds(bounds, x0, meth)

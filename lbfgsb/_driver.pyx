@@ -46,8 +46,12 @@ cdef class Objective:
     that is not a NumPy/Python scalar becomes ``np.asarray(f).item()`` (else
     SciPy's ValueError), is compared with the lowest f so far (so a None, str
     or complex f raises SciPy's TypeError), and is converted to a double at
-    each ``setulb`` call; g becomes ``np.atleast_1d(g).astype(float64)``.  The
-    objects are kept: the result's ``fun`` is the objective's own f.
+    each ``setulb`` call; g becomes ``np.atleast_1d(g).astype(float64)`` (an
+    ``np.matrix`` or a masked array keeps its type; its n doubles are read in
+    memory order, as SciPy's C reads them).  The objects are kept: the
+    result's ``fun`` is the objective's own f (after the Fortran restored f
+    with x, the f the objective returned at that x), and its ``jac`` is the
+    last gradient array holding the final g, as SciPy's result.
 
     One departure: a gradient whose size is not n raises ValueError (SciPy's
     C wrapper reads n doubles from it whatever its size).
@@ -56,6 +60,7 @@ cdef class Objective:
     cdef object fun, jac, args, lowest
     cdef bint noargs
     cdef public object gshape       # shape of the last gradient when not (n,)
+    cdef object gkept               # the last gradient array when not a plain (n,) ndarray
     cdef long nfev, njev
     cdef double[::1] xe, ge         # the last evaluated point and its g
     cdef double fe
@@ -71,6 +76,7 @@ cdef class Objective:
         self.n = n
         self.lowest = np.inf
         self.gshape = None
+        self.gkept = None
         self.nfev = jac.nfev if mode == 2 else 0
         self.njev = jac.ngev if mode == 2 else 0
         self.xe = np.empty(n, dtype=np.float64)
@@ -97,7 +103,10 @@ cdef class Objective:
         cdef Py_buffer view
         cdef bint done = False, got
         cdef int n = self.n
-        if PyObject_CheckBuffer(gx):
+        # an ndarray subclass (np.matrix, a masked array) takes the slow
+        # path: SciPy's result keeps its type
+        if PyObject_CheckBuffer(gx) and (type(gx) is np.ndarray
+                                         or not isinstance(gx, np.ndarray)):
             try:
                 PyObject_GetBuffer(gx, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
                 got = True
@@ -111,6 +120,7 @@ cdef class Objective:
                 PyBuffer_Release(&view)
         if done:
             self.gshape = None
+            self.gkept = None
         else:
             self._gradient_slow(gx, g)
         return 0
@@ -123,10 +133,32 @@ cdef class Objective:
             raise ValueError(f"the gradient must have {n} elements (shape ({n},)), "
                              f"got shape {ga.shape}")
         self.gshape = None if ga.shape == (n,) else ga.shape
+        # SciPy's result jac is this array itself, of the gradient's type
+        # (np.matrix, a masked array), its n doubles in memory order
+        self.gkept = None if type(ga) is np.ndarray and self.gshape is None else ga
         if n > 0:
-            gv = np.ascontiguousarray(ga.ravel(order='K'))
+            # the n doubles in memory order, as SciPy's C reads them (the
+            # base ndarray: a matrix's ravel stays 2-D; a mask is ignored)
+            gv = np.ascontiguousarray(np.asarray(ga).ravel(order='K'))
             memcpy(g, &gv[0], n * sizeof(double))
         return 0
+
+    def result_jac(self, ga):
+        """The result's ``jac``: the final g (``ga``, n doubles) in the last
+        gradient's array (its type, shape and memory order), as SciPy's C
+        leaves it in the array it was handed."""
+        out = self.gkept
+        if out is None:
+            return ga
+        mem = np.asarray(out)
+        if mem.ndim:
+            # the axes in memory order, largest stride first: a C-contiguous view
+            mem = mem.transpose(np.argsort(mem.strides, kind="stable")[::-1])
+        if mem.flags.c_contiguous:
+            mem.reshape(-1)[...] = ga
+        else:                       # pragma: no cover - astype gives a dense array
+            mem[...] = ga.reshape(mem.shape)
+        return out
 
     @cython.boundscheck(True)       # fg[1] of any object, checked as Python does
     @cython.wraparound(True)
@@ -277,7 +309,7 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
     xarr = np.asarray(x)
     xcopy = xarr.copy       # bound method: a fresh copy of x per call (as SciPy)
     fres = np.zeros(())     # SciPy's loop starts with f = array(0.)
-    gshape = None
+    faccept = None          # f as returned at the last accepted iterate (x0 first)
 
     settask(r.task, b'START')
     settask(r.csave, b' ')
@@ -307,10 +339,12 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
                 if isinstance(fres, float):
                     r.f = flast = fres
                 run_record(&r)
-            gshape = obj.gshape
+            if faccept is None:
+                faccept = fres      # f(x0): iterate 0
             fodd = not isinstance(fres, float)
             fnew = True
         elif code == RUN_NEW_X:
+            faccept = fres          # the new iterate is the point evaluated last
             halt = callback is not None and callback(xarr, fres)
             run_new_x(&r, halt)
             if limits is not None:
@@ -322,12 +356,26 @@ def drive(Objective obj, double[::1] x, double[::1] l, double[::1] u,
         else:
             break
     if not f_by_value(&r) and not (r.f == flast or (r.f != r.f and flast != flast)):
-        # the Fortran restored f with x and g (a failed line search); the
-        # objective's type is kept where it can hold the value
-        try:
-            fres = type(fres)(r.f)
-        except (TypeError, ValueError, OverflowError):
-            fres = r.f
+        # the Fortran restored f with x and g (a failed line search): x is
+        # the last accepted iterate, whose f the objective returned as
+        # ``faccept`` (kept as returned, never cast: SciPy's rule is that
+        # ``fun`` is the objective's own value)
+        fres = _restored_f(faccept, r.f)
     ga = np.asarray(g)
-    return (fres, ga if gshape is None else ga.reshape(gshape), int(r.nfev),
+    return (fres, obj.result_jac(ga), int(r.nfev),
             obj.counts[1], int(r.nit), (<bytes>r.task[:60]).decode('ascii').rstrip())
+
+
+cdef object _restored_f(faccept, double frestored):
+    """The result's f after the Fortran restored it: the objective's own
+    value at the accepted iterate when that is the restored double, else
+    the double (a Python float)."""
+    cdef double fa
+    if faccept is not None:
+        try:
+            fa = faccept            # as SciPy's wrapper converts f for setulb
+        except (TypeError, ValueError, OverflowError):
+            return frestored
+        if fa == frestored or (fa != fa and frestored != frestored):
+            return faccept
+    return frestored

@@ -22,7 +22,7 @@ if TOOLS not in sys.path:
 import harness  # noqa: E402
 
 SWITCHES = ["lnsrlb_dnrm2", "mainlb_rr_dnrm2", "formk_dtrtrs_blocked", "cauchy_dead_exit",
-            "cauchy_nseg_pointer"]
+            "cauchy_nseg_pointer", "cauchy_neg_operand", "lnsrlb_fmin_swapped"]
 SWITCHES_114 = ["linpack_dpofa_dtrsl", "mainlb_no_itfile"]
 
 
@@ -185,3 +185,18 @@ def test_report_lines_keep_the_width_whatever_the_numbers_fields_and_names():
     wrapped = report._fit(long_line, report.WIDTH)
     assert max(len(ln) for ln in wrapped) <= report.WIDTH
     assert "".join(ln.strip().replace(" ", "") for ln in wrapped) == long_line.replace(" ", "")
+
+
+def test_switches_that_cannot_act_are_not_searched_and_nan_sign_ones_come_last(port):
+    from harness.attribution import _searched
+
+    class S:                                  # a setup: nbd and u are what is read
+        def __init__(self, nbd, u):
+            self.nbd, self.u = np.array(nbd), np.array(u)
+    no_zero = _searched(SWITCHES, S([2, 3, 0], [1.0, 2.0, 0.0]))
+    assert no_zero == [[s for s in SWITCHES if s not in ("cauchy_neg_operand",
+                                                          "lnsrlb_fmin_swapped")],
+                       [s for s in SWITCHES if s != "lnsrlb_fmin_swapped"]]
+    zero = _searched(SWITCHES, S([3, 0], [-0.0, 0.0]))
+    assert zero == [[s for s in SWITCHES if s != "cauchy_neg_operand"], SWITCHES]
+    assert _searched(SWITCHES_114, S([2], [0.0])) == [SWITCHES_114]

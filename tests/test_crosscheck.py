@@ -29,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -306,6 +307,48 @@ def test_attribution_proves_each_documented_deviation_necessary_somewhere(name, 
                                   attribute=True)
     v = rec["verdicts"]["scipy|fortran"]
     assert not v["agree"] and v["explanation"]["explained"], v
+    assert deviation in v["explanation"]["by"]
+    assert rec["models"]["fortran"]["sets"] == [[]]
+
+
+def _sz29():
+    # issue 22: a random problem (seed 29) with upper bounds of -0.0, whose
+    # line search meets a trial point of +0.0 there
+    rng = np.random.default_rng(29)
+    n = rng.integers(2, 6)
+    A = rng.normal(size=(n, n))
+    H, c = A @ A.T + 0.1 * np.eye(n), rng.normal(size=n)
+    hi = np.array([np.inf if rng.random() < 0.4 else -0.0 for _ in range(n)])
+    x0 = rng.normal(size=n) - 1.0
+
+    def fg(x):
+        d = x - c
+        return float(d @ H @ d) + float(np.sum(np.sin(x))), 2 * H @ d + np.cos(x)
+    return "SZ29", fg, x0, np.full(n, -np.inf), hi
+
+
+def _huge():
+    # issue 22: a badly scaled objective (f, g near the largest double): the
+    # Cauchy step's -f1/f2 is a NaN whose sign depends on where the minus is
+    x0 = np.random.default_rng(0).normal(size=2) * 3
+
+    def fg(x):
+        d = x - 0.5
+        return 1e308 * float(np.sum(d * d)), 1e308 * 2 * d
+    return "HUGE", fg, x0, None, None
+
+
+@pytest.mark.parametrize("make,deviation", [(_sz29, "lnsrlb_fmin_swapped"),
+                                            (_huge, "cauchy_neg_operand")])
+def test_attribution_names_the_signed_zero_and_nan_sign_deviations(make, deviation, fortran):
+    from lbfgsb._userproblem import UserProblem
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rec = harness.compare_problem(None, problem=UserProblem(*make()),
+                                      impls=["scipy", "fortran"], mode="lockstep",
+                                      ref="fortran", attribute=True)
+    v = rec["verdicts"]["scipy|fortran"]
+    assert not v["agree"] and v["explanation"]["explained"], harness.verdict_line(v)
     assert deviation in v["explanation"]["by"]
     assert rec["models"]["fortran"]["sets"] == [[]]
 

@@ -7,6 +7,7 @@ them) keep their bits is proven by the cross-check tests; what a subset does
 is proven by the harness's attribution (tests/test_attribution.py).
 """
 import pathlib
+import warnings
 import re
 
 import numpy as np
@@ -68,8 +69,8 @@ def test_each_switch_is_one_distinct_bit_and_a_flavour_is_its_references_switche
         assert FLAVOURS[label] == names and names
         assert flavour_code(label) == sum(DEVIATIONS[nm].bit for nm in names)
     assert FLAVOURS["scipy"] | FLAVOURS["scipy114"] == frozenset(DEVIATIONS)
-    # the SciPy flavour's bits are those it always had
-    assert flavour_code("scipy") == 63
+    # the SciPy flavour's bits: the six it always had and the two of issue 22 (256, 512)
+    assert flavour_code("scipy") == 63 | 256 | 512
 
 
 @pytest.mark.parametrize("name", list(DEVIATIONS))
@@ -180,3 +181,76 @@ def test_driver_f_by_value_alone_reproduces_scipys_reported_f_after_abnormal():
                               flavour=FLAVOURS["scipy"] - {"driver_f_by_value"})
     assert np.isnan(alone.fun) and np.isnan(ref.fun)
     assert without.fun == rosen_fg(without.x)[0]
+
+
+def _bits(a):
+    return np.asarray(a, dtype=float).tobytes()
+
+
+def test_cauchy_neg_operand_gives_scipys_nan_sign_on_a_badly_scaled_objective():
+    import scipy.optimize as so
+
+    # f and g near the largest double: the Cauchy step's f1 overflows and
+    # -f1/f2 is NaN, whose sign bit C's (-f1)/f2 and Fortran's -(f1/f2) differ in
+    def fg(x):
+        d = x - 0.5
+        return 1e308 * float(np.sum(d * d)), 1e308 * 2 * d
+    x0 = np.random.default_rng(0).normal(size=2) * 3
+    ref = so.minimize(fg, x0, jac=True, method="L-BFGS-B")
+    got = lbfgsb.minimize(fg, x0, jac=True, flavour="scipy")
+    without = lbfgsb.minimize(fg, x0, jac=True,
+                              flavour=FLAVOURS["scipy"] - {"cauchy_neg_operand"})
+    assert np.isnan(ref.fun) and np.signbit(ref.fun)
+    assert _bits(got.fun) == _bits(ref.fun) and _bits(got.x) == _bits(ref.x)
+    assert np.isnan(without.fun) and not np.signbit(without.fun)
+
+
+def test_lnsrlb_fmin_swapped_keeps_scipys_plus_zero_at_an_upper_bound_of_minus_zero():
+    import scipy.optimize as so
+
+    # a random problem (seed 29 of issue 22's search): a line-search trial
+    # point is +0.0 at u = -0.0; SciPy's fmin(u, x) keeps +0.0, min(x, u) -0.0
+    rng = np.random.default_rng(29)
+    n = rng.integers(2, 6)
+    A = rng.normal(size=(n, n))
+    H, c = A @ A.T + 0.1 * np.eye(n), rng.normal(size=n)
+    bounds = [(None, None if rng.random() < 0.4 else -0.0) for _ in range(n)]
+    x0 = rng.normal(size=n) - 1.0
+
+    def fg(x):
+        d = x - c
+        return float(d @ H @ d) + float(np.sum(np.sin(x))), 2 * H @ d + np.cos(x)
+    ref = so.minimize(fg, x0, jac=True, method="L-BFGS-B", bounds=bounds)
+    got = lbfgsb.minimize(fg, x0, jac=True, bounds=bounds, flavour="scipy")
+    without = lbfgsb.minimize(fg, x0, jac=True, bounds=bounds,
+                              flavour=FLAVOURS["scipy"] - {"lnsrlb_fmin_swapped"})
+    at_bound = [i for i, (_, hi) in enumerate(bounds) if hi is not None and ref.x[i] == 0]
+    assert at_bound and not np.signbit(ref.x[at_bound]).any()
+    assert _bits(got.x) == _bits(ref.x) and _bits(got.fun) == _bits(ref.fun)
+    assert np.signbit(without.x[at_bound]).all()
+
+
+def test_lnsrlb_fmin_swapped_clips_a_nan_trial_point_to_the_bound_as_scipy():
+    import scipy.optimize as so
+
+    # a badly scaled objective whose line search meets x = NaN: glibc's
+    # fmin(u, NaN) is u (as the Fortran's min(NaN, u)), the next trial is the
+    # bound -0.0 and SciPy reports f there (found by tests/test_fuzz.py)
+    c = np.random.default_rng(448).normal(size=2)
+    h, c = float(c[0] ** 2 + 0.1), c[1]
+    x0 = np.array([-1.513120530115899])
+
+    def fun(x):
+        return np.float32(1e308 * (h * float(x[0] - c) ** 2 + float(np.sin(x[0]))) + 10.638)
+
+    def jac(x):
+        return 1e308 * (2 * h * (x - c) + np.cos(x))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = so.minimize(fun, x0, jac=jac, bounds=[(None, -0.0)], method="L-BFGS-B",
+                          options={"maxls": 3})
+        got = lbfgsb.minimize(fun, x0, jac=jac, bounds=[(None, -0.0)], maxls=3,
+                              flavour="scipy")
+    assert ref.message.startswith("ABNORMAL") and np.isinf(ref.fun)
+    assert type(got.fun) is np.float32 and _bits(got.fun) == _bits(ref.fun)
+    assert _bits(got.x) == _bits(ref.x) and got.nfev == ref.nfev

@@ -539,6 +539,115 @@ def test_fuzz_bound_shapes_and_finite_differences_give_no_silent_wrong_answer(
     assert f == f_of(x) or np.isnan(f)
 
 
+class _FloatSub(float):
+    """A float subclass returned by an objective."""
+
+
+_F_TYPES = {
+    "int": lambda v: int(round(v * 1e6)) if np.isfinite(v) else v,
+    "np.float32": np.float32, "np.int64": lambda v: np.int64(round(v)) if np.isfinite(v) else v,
+    "Fraction": lambda v: __import__("fractions").Fraction(v) if np.isfinite(v) else v,
+    "float subclass": _FloatSub, "0-d": np.asarray, "1 element": lambda v: np.array([v]),
+    "float": float,
+}
+_G_TYPES = {
+    "array": lambda g: g, "list": list, "float32": lambda g: g.astype(np.float32),
+    "matrix row": lambda g: np.asmatrix(g), "matrix column": lambda g: np.asmatrix(g).T,
+    "masked": lambda g: np.ma.masked_array(g, mask=np.arange(g.size) % 2 == 0),
+    "column": lambda g: g.reshape(-1, 1), "strided": lambda g: np.repeat(g, 2)[::2],
+}
+
+
+def _outcome(run):
+    """Everything observable, bitwise (NaN sign included), or the exception."""
+    def v(a):
+        if isinstance(a, np.ndarray):
+            return (type(a).__name__, a.dtype.str, a.shape, np.asarray(a).tobytes())
+        if isinstance(a, (float, np.floating)):
+            return (type(a).__name__, np.asarray(a).tobytes())
+        return (type(a).__name__, repr(a))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = run()
+        except Exception as e:      # noqa: BLE001 - the exception is the outcome
+            return ("raise", type(e).__name__, str(e))
+    return tuple((k, v(res.get(k))) for k in ("x", "fun", "jac", "nit", "nfev", "njev",
+                                         "status", "message"))
+
+
+@child_only
+@settings(settings.get_profile(PROFILE))
+@given(n=st.integers(1, 6), seed=st.integers(0, 2**16),
+       f_type=st.sampled_from(sorted(_F_TYPES)), g_type=st.sampled_from(sorted(_G_TYPES)),
+       kind=st.sampled_from(["quad", "uphill", "huge", "penalty"]),
+       upper=st.sampled_from([None, -0.0, 0.0, 1.0]), lower=st.sampled_from([None, -0.0, -2.0]),
+       maxls=st.sampled_from([1, 3, 20]), jac_true=st.booleans())
+def test_fuzz_return_types_abnormal_ends_and_signed_zero_bounds_agree_with_scipy(
+        n, seed, f_type, g_type, kind, upper, lower, maxls, jac_true):
+    """Issue 22's classes against SciPy itself: objectives returning ints,
+    float32, Fractions, float subclasses, 0-d and 1-element arrays; gradients
+    as lists, matrices, masked arrays; line searches that fail (ABNORMAL) on
+    such values; badly scaled objectives (NaN); bounds of -0.0 and +0.0.  The
+    scipy flavour is SciPy bit for bit (exception text, or x, fun with its
+    type, jac with its type, counts, status, message); the default flavour
+    reports f(x) itself after ABNORMAL, never a cast or a trial value."""
+    import scipy.optimize as so
+    _log("test_fuzz_return_types", n=n, seed=seed, f_type=f_type, g_type=g_type,
+         kind=kind, upper=upper, lower=lower, maxls=maxls, jac_true=jac_true)
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(n, n))
+    H, c = A @ A.T + 0.1 * np.eye(n), rng.normal(size=n)
+    x0 = rng.normal(size=n) - 0.5
+    scale = 1e308 if kind == "huge" else 1.0
+    bounds = [(lower if rng.random() < 0.5 else None, upper if rng.random() < 0.6 else None)
+              for _ in range(n)]
+    bounds = [(lo, hi) if lo is None or hi is None or lo <= hi else (None, hi)
+              for lo, hi in bounds]
+
+    def make():
+        calls = [0]
+
+        def f_and_g(x):
+            calls[0] += 1
+            d = x - c
+            f = scale * (float(d @ H @ d) + float(np.sum(np.sin(x)))) + 10.638
+            g = scale * (2 * H @ d + np.cos(x))
+            if kind == "uphill":
+                g = -g
+            if kind == "penalty" and calls[0] > 3:
+                f = 1e6          # every later trial is rejected
+            return _F_TYPES[f_type](f), _G_TYPES[g_type](g)
+
+        if jac_true:
+            return f_and_g, True
+        return (lambda x: f_and_g(x)[0]), (lambda x: _G_TYPES[g_type](
+            scale * (2 * H @ (x - c) + np.cos(x)) * (-1 if kind == "uphill" else 1)))
+
+    def scipy_run():
+        fun, jac = make()
+        return so.minimize(fun, x0, jac=jac, bounds=bounds, method="L-BFGS-B",
+                           options={"maxls": maxls, "maxiter": 200})
+
+    def port_run(flavour):
+        fun, jac = make()
+        return lbfgsb.minimize(fun, x0, jac=jac, bounds=bounds, maxls=maxls, maxiter=200,
+                               flavour=flavour)
+    ref = _outcome(scipy_run)
+    assert _outcome(lambda: port_run("scipy")) == ref
+    if ref[0] == "raise":
+        return
+    res = port_run("fortran")
+    if res.message.startswith("ABNORMAL") and kind != "penalty":
+        fun, jac = make()
+        at_x = fun(res.x.copy())
+        at_x = at_x[0] if jac is True else at_x
+        if not np.isscalar(at_x):
+            at_x = np.asarray(at_x).item()
+        assert type(res.fun) is type(at_x)
+        assert np.asarray(res.fun).tobytes() == np.asarray(at_x).tobytes() or res.fun == at_x
+
+
 # ---------------------------------------------------------------------------
 # hand-written hostile corpus (regressions found by the fuzzing above)
 

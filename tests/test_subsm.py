@@ -220,6 +220,15 @@ def _fortran_subsm(fortran, st, r, gg=None):
     return x, d, xp, out["iword"], wv, out["info"]
 
 
+def _assert_bitwise_same(res_c, res_f):
+    """subsm's outputs (x, d, xp, iword, wv, info): arrays bit for bit."""
+    for a, b in zip(res_c, res_f):
+        if isinstance(a, np.ndarray):
+            assert bits_equal(a, b)
+        else:
+            assert a == b
+
+
 CASES = [dict(seed=s, bounded=b, n=n, m=m, col=c, head=h, width=w)
          for s, (b, n, m, c, h, w) in enumerate(
              [(True, 14, 5, 4, 3, 0.3), (True, 20, 6, 6, 2, 50.0), (False, 10, 3, 3, 1, 0),
@@ -237,11 +246,7 @@ def test_cmprlb_and_subsm_bitwise_equal_to_fortran(fortran, case):
     assert bits_equal(wa_c, wa_f)
     res_c = run_subsm(st, r_c)
     res_f = _fortran_subsm(fortran, st, r_f)
-    for a, b in zip(res_c, res_f):
-        if isinstance(a, np.ndarray):
-            assert bits_equal(a, b)
-        else:
-            assert a == b
+    _assert_bitwise_same(res_c, res_f)
 
 
 def test_subsm_backtracking_branch_bitwise_equal_to_fortran(fortran):
@@ -255,11 +260,7 @@ def test_subsm_backtracking_branch_bitwise_equal_to_fortran(fortran):
             continue
         hits += 1
         res_f = _fortran_subsm(fortran, st, r)
-        for a, b in zip(res_c, res_f):
-            if isinstance(a, np.ndarray):
-                assert bits_equal(a, b)
-            else:
-                assert a == b
+        _assert_bitwise_same(res_c, res_f)
     assert hits >= 15
 
 
@@ -268,3 +269,45 @@ def test_cmprlb_unconstrained_bitwise_equal_to_fortran(fortran):
     r_c, _, info_c = run_cmprlb(st, cnstnd=False)
     r_f, _, info_f = _fortran_cmprlb(fortran, st, cnstnd=False)
     assert info_c == info_f and bits_equal(r_c, r_f)
+
+
+@pytest.mark.parametrize("nbd,lo,hi,x_at", [
+    (3, 0.0, -0.0, 0.0),        # x + d = +0.0 at an upper bound of -0.0: the bound
+    (1, -0.0, 0.0, 0.0),        # x + d = +0.0 at a lower bound of -0.0: the bound
+    (2, -0.0, 1.0, 0.0),
+    (2, -1.0, -0.0, 0.0),
+    (1, 0.0, 0.0, -0.0),        # x + d = -0.0 + +0.0 = +0.0 at +0.0
+])
+def test_subsm_projection_of_a_signed_zero_is_debians_bitwise(fortran, nbd, lo, hi, x_at):
+    # Debian's gfortran clips with maxsd/minsd, xk+dk first: of two equal
+    # values (+0.0 and -0.0) it keeps the bound (and SciPy's fmax/fmin do
+    # the same); issue 22 found the port keeping xk+dk
+    st = make_state(1000)
+    k = st["ind"][0] - 1                    # a free variable
+    st["ws"][k, :] = st["wy"][k, :] = 0.0   # its subspace step is r(k)/theta
+    st["nbd"][k], st["l"][k], st["u"][k], st["xcp"][k] = nbd, lo, hi, x_at
+    r, _, info = run_cmprlb(st)
+    assert info == 0
+    r[0] = 0.0                              # d(k) = +0.0
+    gg = np.zeros(st["n"])                  # no backtracking: x is the projection
+    res_c = run_subsm(st, r, gg=gg)
+    res_f = _fortran_subsm(fortran, st, r, gg=gg)
+    assert res_f[3] == 1
+    bound = hi if nbd == 3 or (nbd == 2 and hi == 0) else lo
+    assert res_f[0][k] == 0 and np.signbit(res_f[0][k]) == np.signbit(bound)
+    _assert_bitwise_same(res_c, res_f)
+
+
+def test_subsm_projection_of_a_nan_step_is_debians_bitwise(fortran):
+    # a NaN in r makes the whole step NaN: Debian's maxsd/minsd give the
+    # bound of every bounded free variable, NaN for the unbounded ones
+    st = make_state(1001)
+    r, _, info = run_cmprlb(st)
+    r[0] = np.nan
+    gg = np.zeros(st["n"])                  # no backtracking: x is the projection
+    res_c = run_subsm(st, r, gg=gg)
+    res_f = _fortran_subsm(fortran, st, r, gg=gg)
+    free = st["ind"][:st["nfree"]] - 1
+    bounded = free[st["nbd"][free] != 0]
+    assert bounded.size and not np.isnan(res_f[0][bounded]).any()
+    _assert_bitwise_same(res_c, res_f)

@@ -16,11 +16,25 @@ from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport fabs
 
 from lbfgsb.port.bmv cimport bmv
-from lbfgsb.port.status cimport DEV_CAUCHY_DEAD_EXIT
+from lbfgsb.port.status cimport DEV_CAUCHY_DEAD_EXIT, DEV_CAUCHY_NEG_OPERAND
 from lbfgsb.port.trace cimport (write_cauchy_subgnorm_zero, write_cauchy_entered,
                             write_cauchy_breakpoints, write_cauchy_piece,
                             write_cauchy_fixed, write_cauchy_gcp, write_cauchy_x,
                             write_cauchy_exit)
+
+
+cdef inline double _neg_mul(double a, double b, bint neg_operand) noexcept nogil:
+    """-a*b: Fortran's -(a*b), or C's (-a)*b (cauchy_neg_operand)."""
+    if neg_operand:
+        return (-a) * b
+    return -(a * b)
+
+
+cdef inline double _neg_div(double a, double b, bint neg_operand) noexcept nogil:
+    """-a/b: Fortran's -(a/b), or C's (-a)/b (cauchy_neg_operand)."""
+    if neg_operand:
+        return (-a) / b
+    return -(a / b)
 
 
 cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
@@ -70,6 +84,12 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     cdef double one = 1.0, zero = 0.0
     cdef int inc = 1              # BLAS increment
     cdef double alpha             # BLAS scalar argument
+    # Deviation cauchy_neg_operand (SciPy's C): C's unary minus binds to the
+    # operand, f2 = (-theta)*f1 and dtm = (-f1)/f2, where the Fortran's
+    # applies to the product / quotient, -(theta*f1) and -(f1/f2).  The
+    # values are equal; a NaN's sign bit is not (x86 keeps a NaN operand's
+    # sign, negation flips it).  Used by _neg_mul and _neg_div below.
+    cdef bint neg_operand = (flavour & DEV_CAUCHY_NEG_OPERAND) != 0
 
     if sbgnrm <= zero:
         # iprint: if iprint >= 0, 'Subgnorm = 0.  GCP = X.'
@@ -169,8 +189,9 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
     # Fortran's unary minus applies to the whole product / quotient:
     # -theta*f1 is -(theta*f1) and -f1/f2 is -(f1/f2) (differs from
-    # (-f1)/f2 only in the sign bit of a NaN, e.g. dtm for f1 = f2 = 0).
-    f2 = -(theta * f1)  # (4.5)
+    # (-f1)/f2 only in the sign bit of a NaN, e.g. dtm for f1 = f2 = 0;
+    # cauchy_neg_operand).
+    f2 = _neg_mul(theta, f1, neg_operand)  # (4.5)
     f2_org = f2
     if col > 0:
         # v := M p   (2col x 1) = (2col x 2col)(2col x 1)
@@ -179,7 +200,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             return
         # f2 := f2 - v' p   (1 x 1) = (1 x 2col)(2col x 1)
         f2 = f2 - kn.ddot(&col2, v, &inc, p, &inc)  # (4.5)
-    dtm = -(f1 / f2)  # dt_min of Algorithm CP
+    dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
     tsum = zero
     nseg[0] = 1
     # iprint: if iprint >= 99, 'There are ', nbreak, '  breakpoints '
@@ -294,14 +315,14 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             a = epsmch * f2_org
             f2 = a if a > f2 else f2
             if nleft > 0:
-                dtm = -(f1 / f2)  # dt_min of Algorithm CP
+                dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
                 continue     # goto 777
             elif bnded:
                 f1 = zero
                 f2 = zero
                 dtm = zero
             else:
-                dtm = -(f1 / f2)  # dt_min of Algorithm CP
+                dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
             break
 
     # label 888

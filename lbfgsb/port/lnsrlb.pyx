@@ -14,7 +14,8 @@ paragraph and step 4 of the L-BFGS-B Algorithm) and the conditions (2.5)-(2.6).
 from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport fabs, sqrt
 
-from lbfgsb.port.status cimport TASK_LEN, DEV_LNSRLB_DNRM2, settask, task_starts
+from lbfgsb.port.status cimport (TASK_LEN, DEV_LNSRLB_DNRM2, DEV_LNSRLB_FMIN_SWAPPED,
+                                  settask, task_starts)
 from lbfgsb.port.trace cimport write_lnsrlb_ascent
 
 
@@ -58,6 +59,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
     cdef double gtol = 0.9           # curvature tolerance
     cdef double xtol = 0.1           # relative interval width tolerance
     cdef double xi                   # trial x(i)
+    cdef bint swapped                # lnsrlb_fmin_swapped is on
     cdef double s                    # one/dnorm
 
     if not task_starts(task, b'FG_LN'):
@@ -138,12 +140,21 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
             kn.dcopy(&n, z, &one_i, x, &one_i)
         else:
             # Trial point, clipped to the bounds against rounding (Debian patch).
+            # Deviation lnsrlb_fmin_swapped (SciPy's C, as built): GCC
+            # compiles fmin(x[i], u[i]) as fmin(u[i], x[i]) and glibc's fmin
+            # returns its second argument of two equal ones, so a trial
+            # x = +0.0 at u = -0.0 stays +0.0 (the Fortran's min gives u).
+            swapped = (flavour & DEV_LNSRLB_FMIN_SWAPPED) != 0
             for i in range(n):
                 xi = stp[0] * d[i] + t[i]
                 if nbd[i] == 1 or nbd[i] == 2:
                     xi = xi if xi > l[i] else l[i]        # max(x(i), l(i))
                 if nbd[i] == 2 or nbd[i] == 3:
-                    xi = xi if xi < u[i] else u[i]        # min(x(i), u(i))
+                    if swapped:
+                        # fmin(u(i), x(i)): a NaN x gives u, as min(x, u)
+                        xi = u[i] if u[i] < xi or xi != xi else xi
+                    else:
+                        xi = xi if xi < u[i] else u[i]    # min(x(i), u(i))
                 x[i] = xi
     else:
         settask(task, b'NEW_X')

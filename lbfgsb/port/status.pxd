@@ -24,10 +24,12 @@ cdef enum:
     DEV_CAUCHY_DEAD_EXIT = 8        # cauchy: the "all variables at bounds" exit never taken
     DEV_CAUCHY_NSEG_POINTER = 16    # mainlb: nseg stuck at 1 (SciPy's pointer increment)
     DEV_DRIVER_F_BY_VALUE = 32      # driver: f not restored after a failed line search
-    FLAVOUR_SCIPY = 63              # SciPy >= 1.15's C translation: all of the above
     DEV_LINPACK_DPOFA_DTRSL = 64    # setulb: LINPACK dpofa/dtrsl for dpotrf/dtrtrs
     DEV_MAINLB_NO_ITFILE = 128      # mainlb: no output unit, isave(24) stays 0
     FLAVOUR_SCIPY114 = 192          # SciPy <= 1.14's Fortran: the two above
+    DEV_CAUCHY_NEG_OPERAND = 256    # cauchy: C's unary minus on the operand (a NaN's sign)
+    DEV_LNSRLB_FMIN_SWAPPED = 512   # lnsrlb: trial clip fmin(u, x) (a signed zero's sign)
+    FLAVOUR_SCIPY = 831             # SciPy >= 1.15's C translation: 1-32, 256, 512
 
 
 cdef inline void settask(char* task, const char* text) noexcept nogil:

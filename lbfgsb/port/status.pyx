@@ -62,6 +62,14 @@ DEVIATIONS = {d.name: d for d in (
     Deviation("driver_f_by_value", "driver (Solver, minimize)", _SCIPY_C,
               "f is passed by value: after ABNORMAL_TERMINATION the reported f is the last "
               "trial value while x and g are restored", True, DEV_DRIVER_F_BY_VALUE),
+    Deviation("cauchy_neg_operand", "cauchy", _SCIPY_C,
+              "C's unary minus takes the operand: f2 = (-theta)*f1, dtm = (-f1)/f2 (Fortran: "
+              "-(theta*f1), -(f1/f2)); only the sign bit of a NaN differs",
+              True, DEV_CAUCHY_NEG_OPERAND),
+    Deviation("lnsrlb_fmin_swapped", "lnsrlb", _SCIPY_C,
+              "the trial point's clip fmin(x, u) runs as fmin(u, x) (GCC swaps the operands; "
+              "glibc returns the second of equals): x = +0.0 at an upper bound of -0.0 stays "
+              "+0.0 (Fortran min(x, u): the bound)", True, DEV_LNSRLB_FMIN_SWAPPED),
     Deviation("linpack_dpofa_dtrsl", "setulb (the kernel table)", _SCIPY_F,
               "Cholesky and triangular solves by LINPACK dpofa/dtrsl (bundled linpack.f) "
               "instead of LAPACK dpotrf/dtrtrs; formt, formk, bmv, subsm round differently",

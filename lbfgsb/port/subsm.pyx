@@ -142,24 +142,28 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         k = ind[i - 1]
         dk = d[i - 1]
         xk = x[k - 1]
+        # max(l(k), xk+dk) and min(u(k), ...) as Debian's gfortran computes
+        # them (maxsd / minsd with xk+dk first: of two equal values, such
+        # as -0.0 and +0.0, and with a NaN xk+dk, the bound), which is also
+        # what SciPy's C gets from fmax / fmin
         if nbd[k - 1] != 0:
             if nbd[k - 1] == 1:
                 # lower bound only
                 t = xk + dk
-                x[k - 1] = l[k - 1] if l[k - 1] > t else t
+                x[k - 1] = t if t > l[k - 1] else l[k - 1]
                 if x[k - 1] == l[k - 1]:
                     iword[0] = 1
             elif nbd[k - 1] == 2:
                 # both bounds
                 t = xk + dk
-                xk = l[k - 1] if l[k - 1] > t else t
-                x[k - 1] = u[k - 1] if u[k - 1] < xk else xk
+                xk = t if t > l[k - 1] else l[k - 1]
+                x[k - 1] = xk if xk < u[k - 1] else u[k - 1]
                 if x[k - 1] == l[k - 1] or x[k - 1] == u[k - 1]:
                     iword[0] = 1
             elif nbd[k - 1] == 3:
                 # upper bound only
                 t = xk + dk
-                x[k - 1] = u[k - 1] if u[k - 1] < t else t
+                x[k - 1] = t if t < u[k - 1] else u[k - 1]
                 if x[k - 1] == u[k - 1]:
                     iword[0] = 1
         else:
