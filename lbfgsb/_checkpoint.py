@@ -172,13 +172,15 @@ def check_solver_state(d):
     n, m = s["n"], s["m"]
     if n < 1 or m < 1:
         raise ValueError(f"checkpoint: n={n} and m={m} must be positive")
-    for k in ("maxls", "maxiter", "maxfun"):
-        if s[k] < 1:
-            raise ValueError(f"checkpoint: {k} must be positive, got {s[k]}")
+    if s["maxls"] < 1:
+        raise ValueError(f"checkpoint: maxls must be positive, got {s['maxls']}")
+    for k in ("maxiter", "maxfun"):     # thresholds: 0 for maxiter <= 0 (as SciPy)
+        if s[k] < 0:
+            raise ValueError(f"checkpoint: {k} must be non-negative, got {s[k]}")
     if s["nit"] < 0 or s["nfev"] < 0:
         raise ValueError("checkpoint: nit and nfev must be non-negative")
-    if not (s["factr"] >= 0 and s["pgtol"] >= 0):
-        raise ValueError("checkpoint: factr and pgtol must be non-negative numbers")
+    # factr and pgtol: any double, as minimize takes them (a negative factr
+    # ends the run at START with setulb's own error)
     s.update({k: _state_array(d, k, n, m) for k in ARRAY_KEYS})
     if not np.isfinite(s["x"]).all():
         raise ValueError("checkpoint: x has NaN or inf entries")

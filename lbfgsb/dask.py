@@ -27,6 +27,7 @@ import time
 import numpy as np
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
+from lbfgsb import _options as opt
 from lbfgsb._batch import BatchSolver, run_rounds
 from lbfgsb._progress import Progress
 from lbfgsb._solver import _solver_options
@@ -182,16 +183,18 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
     """
     distributed = _distributed()
     X0 = np.asarray(X0)
-    if X0.dtype.kind not in 'biuf':
-        raise ValueError(f"X0 must be a real numeric array, got dtype {X0.dtype}")
     if X0.ndim != 2 or X0.shape[1] == 0:
         raise ValueError(f"X0 must have shape (B, n) with n >= 1, got {X0.shape}")
-    X0 = X0.astype(np.float64)
     B, n = X0.shape
+    # bad arguments raise here, as lbfgsb.minimize_batch raises them, not on
+    # a worker (the same conversions: lbfgsb._options)
+    X0 = opt.float64_x0(X0.ravel(), "lbfgsb.dask.minimize_batch").reshape(B, n)
+    X0 = np.array(X0, dtype=np.float64)
     if not isinstance(args, tuple):
         args = (args,)
     solver_opts = {k: v for k, v in options.items() if k not in ("threads", "window")}
-    _solver_options(**solver_opts)          # bad options raise here, not on a worker
+    _solver_options(n, **solver_opts)
+    opt.run_bounds(bounds, n, B, "lbfgsb.dask.minimize_batch")
     if client is None:
         try:
             client = distributed.get_client()
