@@ -305,23 +305,28 @@ def solver_options(n, maxcor=10, ftol=2.2204460492503131e-09, gtol=1e-5,
 # ---------------------------------------------------------------------------
 # the ask/tell entry points (Solver, BatchSolver, minimize_batch, Dask)
 
-def run_options(n, m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
-                gtol=None, maxls=20, maxiter=15000, maxfun=15000):
+_GIVEN_NOT = object()     # an ask/tell option not given (None is a value)
+
+
+def run_options(n, m=_GIVEN_NOT, maxcor=_GIVEN_NOT, factr=_GIVEN_NOT, ftol=_GIVEN_NOT,
+                pgtol=_GIVEN_NOT, gtol=_GIVEN_NOT, maxls=20, maxiter=15000,
+                maxfun=15000):
     """``solver_options`` with the ask/tell spellings: ``m`` for ``maxcor``,
     ``factr`` for ``ftol`` (``ftol = factr * eps`` as ``fmin_l_bfgs_b``
     computes it), ``pgtol`` for ``gtol``; a name and its alias together is a
-    ValueError."""
-    for a, b, va, vb in (("m", "maxcor", m, maxcor), ("factr", "ftol", factr, ftol),
-                         ("pgtol", "gtol", pgtol, gtol)):
-        if va is not None and vb is not None:
+    ValueError.  A value given (None included) is converted as SciPy
+    converts it."""
+    def pick(a, b, va, vb, default):
+        if va is not _GIVEN_NOT and vb is not _GIVEN_NOT:
             raise ValueError(f"give {a} or {b}, not both")
-    if factr is not None:
-        ftol = factr * EPS
-    return solver_options(
-        n, maxcor=10 if m is None and maxcor is None else (m if m is not None else maxcor),
-        ftol=2.2204460492503131e-09 if ftol is None else ftol,
-        gtol=1e-5 if pgtol is None and gtol is None else (pgtol if pgtol is not None else gtol),
-        maxls=maxls, maxiter=maxiter, maxfun=maxfun)
+        return va if va is not _GIVEN_NOT else (vb if vb is not _GIVEN_NOT else default)
+    maxcor = pick("m", "maxcor", m, maxcor, 10)
+    if factr is not _GIVEN_NOT:
+        factr = factr * EPS
+    ftol = pick("factr", "ftol", factr, ftol, 2.2204460492503131e-09)
+    gtol = pick("pgtol", "gtol", pgtol, gtol, 1e-5)
+    return solver_options(n, maxcor=maxcor, ftol=ftol, gtol=gtol, maxls=maxls,
+                          maxiter=maxiter, maxfun=maxfun)
 
 
 def run_bounds(bounds, n, B=None, who="Solver"):

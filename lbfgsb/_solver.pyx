@@ -37,16 +37,13 @@ from lbfgsb.port.kernels import kernels_code
 # ---------------------------------------------------------------------------
 # argument handling (with the GIL)
 
-def _solver_options(n, m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
-                    gtol=None, maxls=20, maxiter=15000, maxfun=15000,
-                    flavour="fortran", kernels="scipy", iprint=-1):
+def _solver_options(n, maxls=20, maxiter=15000, maxfun=15000,
+                    flavour="fortran", kernels="scipy", iprint=-1, **aliases):
     """The options as ``minimize`` converts them (``lbfgsb._options``): m,
     factr, pgtol, maxls, the maxiter / maxfun thresholds, flavour, kernels,
     iprint.  ``ftol`` is ``factr * eps`` (minimize's name), ``gtol`` is
     ``pgtol``, ``maxcor`` is ``m``; the defaults are minimize's."""
-    opts = opt.run_options(n, m=m, maxcor=maxcor, factr=factr, ftol=ftol,
-                           pgtol=pgtol, gtol=gtol, maxls=maxls, maxiter=maxiter,
-                           maxfun=maxfun)
+    opts = opt.run_options(n, maxls=maxls, maxiter=maxiter, maxfun=maxfun, **aliases)
     opts.update(flavour=flavour_label(flavour), kernels=kernels,
                 iprint=-1 if iprint is None else opt.c_int(iprint))
     kernels_code(kernels)
