@@ -35,6 +35,8 @@ from lbfgsb.port.status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
+_NO_CONSTRAINTS = ()        # minimize's default (standardised to [] at once)
+
 
 def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
                      disp=_NoValue, maxcor=10, ftol=2.2204460492503131e-09,
@@ -147,12 +149,33 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     y = wa[m*n: 2*m*n].reshape(m, n)
     n_bfgs_updates = isave[30]          # isave(31): updates since the last restart
     n_corrs = min(n_bfgs_updates, maxcor)
-    hess_inv = LbfgsInvHessProduct(s[:n_corrs], y[:n_corrs])
+    hess_inv = inv_hess_product(s[:n_corrs], y[:n_corrs])
 
     return OptimizeResult(fun=f, jac=g, nfev=nfev, njev=njev, nit=nit,
                           status=warnflag, message=scipy_message(task),
                           x=x, success=(warnflag == 0), hess_inv=hess_inv,
                           task=task)
+
+
+_F64 = np.dtype(np.float64)
+
+
+def inv_hess_product(sk, yk):
+    """``LbfgsInvHessProduct(sk, yk)`` without ``LinearOperator``'s generic
+    checks (about a tenth of a small problem's call): the same object, the
+    same attributes in the same order, the same exception for unequal
+    shapes, the same ``rho`` (and its warnings)."""
+    if sk.shape != yk.shape or sk.ndim != 2:
+        raise ValueError('sk and yk must have matching shape, (n_corrs, n)')
+    n_corrs, n = sk.shape
+    h = LbfgsInvHessProduct.__new__(LbfgsInvHessProduct)
+    h.dtype = _F64
+    h.shape = (n, n)
+    h.sk = sk
+    h.yk = yk
+    h.n_corrs = n_corrs
+    h.rho = 1 / np.einsum('ij,ij->i', sk, yk)
+    return h
 
 
 def _split(options):
@@ -245,7 +268,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     meth = "l-bfgs-b"
     hess = top.get("hess")
     hessp = top.get("hessp")
-    constraints = top.get("constraints", ())
+    constraints = top.get("constraints", _NO_CONSTRAINTS)
     tol = top.get("tol")
 
     # scipy.optimize.minimize, its L-BFGS-B path
@@ -258,7 +281,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     if hessp is not None:
         warnings.warn(f'Method {method} does not use Hessian-vector product'
                       ' information (hessp).', RuntimeWarning, stacklevel=2)
-    if np.any(constraints):
+    if constraints is not _NO_CONSTRAINTS and np.any(constraints):
         warnings.warn(f'Method {method} cannot handle constraints.',
                       RuntimeWarning, stacklevel=2)
     options = _merge(options, grouped)
@@ -280,27 +303,32 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         options.setdefault('ftol', tol)
         options.setdefault('gtol', tol)
 
-    constraints = _sm.standardize_constraints(constraints, x0, meth)
+    constraints = ([] if constraints is _NO_CONSTRAINTS else
+                   _sm.standardize_constraints(constraints, x0, meth))
 
     remove_vars = False
     if bounds is not None:
-        bounds = opt.new_bounds(bounds)        # standardize_bounds(.., 'new')
-        bounds.lb, bounds.ub = opt.validated(bounds.lb, bounds.ub, x0.shape)
+        # standardize_bounds(.., 'new') and _validate_bounds, vectorised
+        lb, ub = opt.minimize_bounds(bounds, x0.shape)
         # finite differences cannot step a variable fixed by its bounds:
         # SciPy removes fixed variables from the problem
-        i_fixed = (bounds.lb == bounds.ub)
-        if np.all(i_fixed):
+        i_fixed = (lb == ub)
+        fixed = np.count_nonzero(i_fixed)
+        if fixed == i_fixed.size:
+            if not isinstance(bounds, Bounds):
+                bounds = Bounds(lb, ub)
+                bounds.lb, bounds.ub = lb, ub
             return _sm._optimize_result_for_equal_bounds(
                 fun, bounds, meth, args=args, constraints=constraints)
         fd_needed = not callable(jac)
         for con in constraints:
             if not callable(con.get('jac', None)):
                 fd_needed = True
-        remove_vars = i_fixed.any() and fd_needed
+        remove_vars = fixed > 0 and fd_needed
         if remove_vars:
-            x_fixed = bounds.lb[i_fixed]
+            x_fixed = lb[i_fixed]
             x0 = x0[~i_fixed]
-            bounds = _sm._remove_from_bounds(bounds, i_fixed)
+            lb, ub = lb[~i_fixed], ub[~i_fixed]     # _remove_from_bounds
             fun = _sm._Remove_From_Func(fun, i_fixed, x_fixed)
             if callable(callback):
                 sig = wrapped_inspect_signature(callback)
@@ -312,7 +340,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
             if callable(jac):
                 jac = _sm._Remove_From_Func(jac, i_fixed, x_fixed, remove=1)
         # what SciPy's old-style pairs become in _minimize_lbfgsb, at once
-        bounds = opt.Converted(*opt.solver_bounds(bounds.lb, bounds.ub))
+        bounds = opt.Converted(*opt.solver_bounds(lb, ub))
 
     callback = _wrap_callback(callback, meth)
     res = _minimize_lbfgsb(fun, x0, args, jac, bounds, callback=callback, **options)

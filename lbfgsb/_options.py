@@ -113,25 +113,39 @@ def new_bounds(bounds):
     return Bounds(*pairs_to_arrays(bounds))
 
 
-def validated(lb, ub, shape):
+def validated(lb, ub, shape, views=True):
     """minimize's ``_validate_bounds`` and the port's refusal: (lb, ub)
-    broadcast to ``shape`` (read-only views)."""
-    if np.any(ub < lb):
+    broadcast to ``shape`` (read-only views; with ``views`` False, arrays
+    of that shape already are kept as they are)."""
+    if np.count_nonzero(ub < lb):
         raise ValueError(_UB_LT_LB)
-    try:
-        lb = np.broadcast_to(lb, shape)
-        ub = np.broadcast_to(ub, shape)
-    except Exception as e:
-        raise ValueError(_NOT_BROADCAST) from e
+    if views or lb.shape != shape or ub.shape != shape:
+        try:
+            lb = np.broadcast_to(lb, shape)
+            ub = np.broadcast_to(ub, shape)
+        except Exception as e:
+            raise ValueError(_NOT_BROADCAST) from e
     refuse_infeasible(lb, ub)
     return lb, ub
+
+
+def minimize_bounds(bounds, shape):
+    """minimize's bounds, standardised (``standardize_bounds(.., 'new')``)
+    and validated (``_validate_bounds``, which sets a user's ``Bounds``'
+    ``lb`` and ``ub`` to the broadcast views, as here): (lb, ub)."""
+    if isinstance(bounds, Bounds):
+        bounds.lb, bounds.ub = validated(bounds.lb, bounds.ub, shape)
+        return bounds.lb, bounds.ub
+    # (pairs: SciPy's Bounds(lb, ub) of two equal-length vectors changes nothing)
+    lb, ub = pairs_to_arrays(bounds)
+    return validated(lb, ub, shape, views=False)
 
 
 def refuse_infeasible(lb, ub):
     """The port's one refusal of bounds SciPy takes: a lower bound of +inf
     or an upper bound of -inf (SciPy then raises a KeyError, ignores the
     bound, or reports x = +-inf as a success)."""
-    if (np.asarray(lb) == np.inf).any() or (np.asarray(ub) == -np.inf).any():
+    if np.count_nonzero(lb == np.inf) or np.count_nonzero(ub == -np.inf):
         raise ValueError(_NO_FEASIBLE)
 
 
@@ -142,9 +156,13 @@ def solver_bounds(lb, ub):
     problem for the batches)."""
     lb, ub = np.asarray(lb), np.asarray(ub)
     if lb.dtype.kind in "fiub" and ub.dtype.kind in "fiub":
-        with np.errstate(invalid="ignore"):
-            lo = np.where(lb > -np.inf, lb, -np.inf).astype(np.float64)
-            hi = np.where(ub < np.inf, ub, np.inf).astype(np.float64)
+        # float(x) if x > -inf else None, then None -> -inf: only NaN changes
+        lo = lb.astype(np.float64)
+        hi = ub.astype(np.float64)
+        if lb.dtype.kind == "f":
+            lo[np.isnan(lo)] = -np.inf
+        if ub.dtype.kind == "f":
+            hi[np.isnan(hi)] = np.inf
         return lo, hi
     if lb.ndim != 1:            # per-problem rows of another dtype: row by row
         rows = [solver_bounds(a, b) for a, b in zip(lb, ub)]
@@ -191,13 +209,15 @@ def lbfgsb_arrays(lu, n):
     (SciPy's ``bounds_map``; a NaN bound is finite there)."""
     if lu is None:
         return np.zeros(n), np.zeros(n), np.zeros(n, np.int32)
-    lb, ub = lu[0], lu[1]
-    fl = ~np.isinf(lb)
-    fu = ~np.isinf(ub)
-    low = np.where(fl, lb, 0.0)
-    up = np.where(fu, ub, 0.0)
-    nbd = _NBD[fl.view(np.int8) + 2 * fu.view(np.int8)]
-    return low, up, nbd
+    il = np.isinf(lu[0])
+    iu = np.isinf(lu[1])
+    low = np.array(lu[0], dtype=np.float64)
+    up = np.array(lu[1], dtype=np.float64)
+    low[il] = 0.0
+    up[iu] = 0.0
+    # (l finite) + 2 (u finite) = 3 - (l infinite) - 2 (u infinite)
+    code = 3 - il.view(np.int8) - 2 * iu.view(np.int8)
+    return low, up, _NBD[code]
 
 
 # ---------------------------------------------------------------------------
@@ -231,6 +251,8 @@ def threshold(value, strict):
     False: maxiter) or ``count > value`` (True: maxfun) on a count >= 1, or
     None when ``value`` is not a plain real number (then the comparison is
     made in Python, as SciPy makes it)."""
+    if type(value) is int:
+        return max(0, min(value, NEVER))
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (numbers.Real, np.integer, np.floating)):
         return None

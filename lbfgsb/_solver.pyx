@@ -25,9 +25,10 @@ from lbfgsb.port.kernels cimport kernels_for
 from lbfgsb._run cimport (Run, run_step, run_new_x, run_advance, run_tell, sync_kept,
                          running)
 
-from scipy.optimize import LbfgsInvHessProduct, OptimizeResult
+from scipy.optimize import OptimizeResult
 
 from lbfgsb import _options as opt
+from lbfgsb._api import inv_hess_product
 from lbfgsb import _rcomm
 from lbfgsb import _checkpoint as ckpt
 from lbfgsb.port.status import flavour_code, flavour_label, scipy_message
@@ -402,7 +403,7 @@ cdef class Solver:
         # else views of the workspace, as in SciPy's result (a finished
         # run's workspace no longer changes; copying 1.6 MB of pairs into new
         # memory cost a batch ~4% of its time at n = 10,000)
-        hess_inv = LbfgsInvHessProduct(sk, yk)
+        hess_inv = inv_hess_product(sk, yk)
         status = self.status
         task = self.task
         return OptimizeResult(fun=self.r.fk, jac=self._gk.copy(),

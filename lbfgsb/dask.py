@@ -25,9 +25,10 @@ import os
 import time
 
 import numpy as np
-from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
+from scipy.optimize import Bounds, OptimizeResult
 
 from lbfgsb import _options as opt
+from lbfgsb._api import inv_hess_product
 from lbfgsb._batch import BatchSolver, run_rounds
 from lbfgsb._progress import Progress
 from lbfgsb._solver import _solver_options
@@ -107,7 +108,7 @@ def _unpack(packed):
     hi = 0
     for i, count in enumerate(packed["corrections"]):
         lo, hi = hi, hi + count
-        hess_inv = LbfgsInvHessProduct(sk[lo:hi], yk[lo:hi])
+        hess_inv = inv_hess_product(sk[lo:hi], yk[lo:hi])
         out.append(OptimizeResult({k: hess_inv if k == "hess_inv" else packed[k][i]
                                    for k in _ORDER}))
     return out
