@@ -23,6 +23,8 @@ import numpy as np
 from scipy.optimize import Bounds
 from scipy.optimize._constraints import new_bounds_to_old, old_bound_to_new
 
+from lbfgsb import _convert
+
 __all__ = []
 
 EPS = np.finfo(float).eps
@@ -209,6 +211,14 @@ def lbfgsb_arrays(lu, n):
     (SciPy's ``bounds_map``; a NaN bound is finite there)."""
     if lu is None:
         return np.zeros(n), np.zeros(n), np.zeros(n, np.int32)
+    if all(isinstance(a, np.ndarray) and a.dtype == _F64 and a.flags.c_contiguous
+           for a in (lu[0], lu[1])):
+        return _convert.lbfgsb_arrays(lu[0], lu[1])    # one compiled pass
+    return numpy_lbfgsb_arrays(lu)
+
+
+def numpy_lbfgsb_arrays(lu):
+    """``lbfgsb_arrays`` in NumPy (bounds of other dtypes or layouts)."""
     il = np.isinf(lu[0])
     iu = np.isinf(lu[1])
     low = np.array(lu[0], dtype=np.float64)

@@ -193,3 +193,14 @@ def test_a_large_pair_list_is_converted_without_a_python_loop_per_pair():
     finally:
         opt.old_bound_to_new = real
     assert calls == [] and lb.shape == (100_000,) and (ub == INF).all()
+
+
+def test_the_compiled_and_the_numpy_nbd_tables_agree_bitwise():
+    rng = np.random.default_rng(7)
+    values = np.array([0.0, -0.0, 1.5, -2.0, INF, -INF, NAN, 1e308, 5e-324])
+    lb, ub = rng.choice(values, 400), rng.choice(values, 400)
+    compiled = opt.lbfgsb_arrays((lb, ub), 400)
+    assert _bits(compiled) == _bits(opt.numpy_lbfgsb_arrays((lb, ub)))
+    lb[lb == INF] = 3.0             # (SciPy's loop: a KeyError for these)
+    ub[ub == -INF] = -3.0
+    assert _bits(opt.lbfgsb_arrays((lb, ub), 400)) == _bits(_scipy_nbd(np.array([lb, ub]), 400))
