@@ -50,7 +50,8 @@ def minimize_x0(x0):
     dimension only ("'x0' must only have one dimension."), integer (and
     bool) arrays as float; other dtypes kept (SciPy evaluates a float32 or
     longdouble x0 in its own type)."""
-    x0 = np.atleast_1d(np.asarray(x0))
+    if type(x0) is not np.ndarray or x0.ndim != 1:
+        x0 = np.atleast_1d(np.asarray(x0))
     if x0.ndim != 1:
         raise ValueError("'x0' must only have one dimension.")
     if x0.dtype.kind in np.typecodes["AllInteger"]:

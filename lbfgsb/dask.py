@@ -181,6 +181,12 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
     -------
     list of OptimizeResult
         In problem order; bitwise those of ``lbfgsb.minimize_batch``.
+
+    X0, bounds and options are converted on the client, as
+    ``lbfgsb.minimize_batch`` converts them (``minimize``'s policy, with
+    ``Solver``'s limits: float64 evaluation only, no problem with every
+    variable fixed, real ``maxiter``/``maxfun``), so that bad arguments raise
+    here and not on a worker.
     """
     distributed = _distributed()
     X0 = np.asarray(X0)
