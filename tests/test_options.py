@@ -23,6 +23,7 @@ from scipy.optimize import _minimize as sm
 from scipy.optimize._constraints import old_bound_to_new
 
 from lbfgsb import _options as opt
+from tools.fortran import bounds_to_nbd
 
 INF, NAN = np.inf, np.nan
 
@@ -106,21 +107,9 @@ def _same(ref, got):
 
 
 def _scipy_nbd(lu, n):
-    """``_minimize_lbfgsb``'s loop, as SciPy 1.17.1 writes it."""
-    nbd = np.zeros(n, np.int32)
-    low_bnd = np.zeros(n, np.float64)
-    upper_bnd = np.zeros(n, np.float64)
-    bounds_map = {(-np.inf, np.inf): 0, (1, np.inf): 1, (1, 1): 2, (-np.inf, 1): 3}
-    for i in range(0, n):
-        L, U = lu[0, i], lu[1, i]
-        if not np.isinf(L):
-            low_bnd[i] = L
-            L = 1
-        if not np.isinf(U):
-            upper_bnd[i] = U
-            U = 1
-        nbd[i] = bounds_map[L, U]
-    return low_bnd, upper_bnd, nbd
+    """``_minimize_lbfgsb``'s loop, as SciPy 1.17.1 writes it (the harness's
+    copy, which reads the same (lower, upper) arrays)."""
+    return bounds_to_nbd(lu[0], lu[1], n)
 
 
 def _scipy_lbfgsb(bounds, n):
