@@ -317,7 +317,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         if fixed == i_fixed.size:
             if not isinstance(bounds, Bounds):
                 bounds = Bounds(lb, ub)
-                bounds.lb, bounds.ub = lb, ub
+                bounds.lb, bounds.ub = np.array(lb), np.array(ub)
             return _sm._optimize_result_for_equal_bounds(
                 fun, bounds, meth, args=args, constraints=constraints)
         fd_needed = not callable(jac)
@@ -340,7 +340,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
             if callable(jac):
                 jac = _sm._Remove_From_Func(jac, i_fixed, x_fixed, remove=1)
         # what SciPy's old-style pairs become in _minimize_lbfgsb, at once
-        bounds = opt.Converted(*opt.solver_bounds(lb, ub))
+        bounds = opt.Converted(opt.solver_bounds(lb, ub))
 
     callback = _wrap_callback(callback, meth)
     res = _minimize_lbfgsb(fun, x0, args, jac, bounds, callback=callback, **options)

@@ -101,7 +101,7 @@ def pairs_to_arrays(bounds):
                     a[:, 1][none[:, 1]] = np.inf
                 else:
                     a = a.astype(np.float64)
-                return a[:, 0].copy(), a[:, 1].copy()
+                return a[:, 0], a[:, 1]
         except (ValueError, TypeError, OverflowError):
             pass                # SciPy's helper says what is wrong
     lb, ub = old_bound_to_new(bounds)
@@ -155,35 +155,32 @@ def refuse_infeasible(lb, ub):
 def solver_bounds(lb, ub):
     """What ``_minimize_lbfgsb`` receives from ``minimize`` for validated
     ``Bounds`` arrays: ``new_bounds_to_old`` then ``old_bound_to_new``,
-    vectorised (float64; NaN and +-inf as no bound).  Any shape (one row per
-    problem for the batches)."""
+    vectorised: a (2, ...) float64 array, NaN and +-inf as no bound.  Any
+    shape of lb, ub (one row per problem for the batches)."""
     lb, ub = np.asarray(lb), np.asarray(ub)
     if lb.dtype.kind in "fiub" and ub.dtype.kind in "fiub":
         # float(x) if x > -inf else None, then None -> -inf: only NaN changes
-        lo = lb.astype(np.float64)
-        hi = ub.astype(np.float64)
-        if lb.dtype.kind == "f":
-            lo[np.isnan(lo)] = -np.inf
-        if ub.dtype.kind == "f":
-            hi[np.isnan(hi)] = np.inf
-        return lo, hi
+        lu = np.array([lb, ub], dtype=np.float64)
+        nan = np.isnan(lu)
+        if np.count_nonzero(nan):
+            lu[0][nan[0]] = -np.inf
+            lu[1][nan[1]] = np.inf
+        return lu
     if lb.ndim != 1:            # per-problem rows of another dtype: row by row
-        rows = [solver_bounds(a, b) for a, b in zip(lb, ub)]
-        return (np.array([r[0] for r in rows]).reshape(lb.shape),
-                np.array([r[1] for r in rows]).reshape(ub.shape))
-    lo, hi = old_bound_to_new(new_bounds_to_old(lb, ub, lb.shape[0]))
-    return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        return np.array([solver_bounds(a, b) for a, b in zip(lb, ub)]).swapaxes(0, 1)
+    return np.array(old_bound_to_new(new_bounds_to_old(lb, ub, lb.shape[0])),
+                    dtype=np.float64)
 
 
 class Converted:
     """Bounds already converted for ``_minimize_lbfgsb`` (by ``minimize``):
     ``lu`` is the (2, n) float64 array SciPy's ``_minimize_lbfgsb`` builds
-    from its old-style pairs."""
+    from its old-style pairs (``solver_bounds``)."""
 
     __slots__ = ("lu",)
 
-    def __init__(self, lb, ub):
-        self.lu = np.array([lb, ub], dtype=np.float64)
+    def __init__(self, lu):
+        self.lu = lu
 
 
 def lbfgsb_bounds(bounds, n):

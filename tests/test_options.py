@@ -146,7 +146,7 @@ def test_minimize_path_converts_as_scipys_helpers(name):
     def port_path():
         b = opt.new_bounds(make())
         lb, ub = opt.validated(b.lb, b.ub, x0.shape)
-        return lb, ub, np.array(opt.solver_bounds(lb, ub))
+        return lb, ub, opt.solver_bounds(lb, ub)
 
     ref, got = _outcome(scipy_path), _outcome(port_path)
     if ref[0] == "ok" and _refused(ref[1][2]):
