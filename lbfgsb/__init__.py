@@ -21,6 +21,10 @@ deviations
 BatchSolver, minimize_batch
     Many independent problems, one vectorised evaluation per round, stepped
     in a cache-sized window.
+diagnose
+    A problem run across flavours, kernels and OpenBLAS core types: is the
+    answer robust, where do the runs part and why, and advice (also
+    ``python3 -m lbfgsb.diagnose MODULE:FUNCTION``).
 patch_scipy, unpatch_scipy, scipy_patched, scipy_is_patched
     Make SciPy's own ``minimize(method='L-BFGS-B')`` and ``fmin_l_bfgs_b``
     run on the port, for code you don't own (importing lbfgsb patches
@@ -52,10 +56,12 @@ from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes  # noqa: E402
 from lbfgsb._batch import BatchSolver, minimize_batch  # noqa: E402
 from lbfgsb._solver import Solver  # noqa: E402
 from lbfgsb.port.status import deviations  # noqa: E402
+from lbfgsb._diagnose import Diagnosis, diagnose  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["fmin_l_bfgs_b", "minimize", "setulb", "scipy_setulb",
            "workspace_sizes", "Solver", "BatchSolver", "minimize_batch", "deviations",
+           "diagnose", "Diagnosis",
            "patch_scipy", "unpatch_scipy", "scipy_patched", "scipy_is_patched",
            "__version__"]

@@ -155,7 +155,7 @@ def build_variant(name):
 
 
 def compile_flags(stage):
-    """The compiler and flags _kernels.c was built with (from the build's
+    """The compiler and flags port/kernels.c was built with (from the build's
     compile_commands.json), to show what a variant really was."""
     if stage is None:
         return "(the importable build)"
@@ -166,7 +166,7 @@ def compile_flags(stage):
     except OSError:
         return "?"
     for c in cmds:
-        if "_kernels" in c["file"] and c["file"].endswith(".c"):
+        if os.path.basename(c["file"]).startswith("kernels") and c["file"].endswith(".c"):
             words = c["command"].split()
             keep = [w for w in words if w.startswith(("-O", "-march", "-ffp", "-fno-fast"))]
             return " ".join([os.path.basename(words[0])] + keep)
