@@ -203,6 +203,21 @@ def _merge(keywords, grouped):
     return {**keywords, **grouped}
 
 
+def _options(options):
+    """``minimize``'s keywords with ``options={...}`` merged in, for callers
+    that pass everything as keywords (``lbfgsb.diagnose``): the names of
+    SciPy's own arguments found inside ``options={...}`` stay in an
+    ``options`` dict, so that ``minimize`` still treats them as unknown
+    solver options."""
+    top, grouped, keywords = _split(options)
+    merged = _merge(keywords, grouped)
+    foreign = {k: merged.pop(k) for k in opt.MINIMIZE_KEYWORDS if k in merged}
+    merged.update(top)
+    if foreign:
+        merged["options"] = foreign
+    return merged
+
+
 def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     """Minimize a function with bounds by L-BFGS-B (the port).
 

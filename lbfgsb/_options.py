@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import Bounds
 from scipy.optimize._constraints import new_bounds_to_old, old_bound_to_new
 
-from lbfgsb import _convert
+from lbfgsb import _convert, _driver
 
 __all__ = []
 
@@ -322,10 +322,9 @@ def solver_options(n, maxcor=10, ftol=2.2204460492503131e-09, gtol=1e-5,
         np.zeros(length)                # SciPy's TypeError (allocates nothing)
     if length < 0:
         raise ValueError("negative dimensions are not allowed")
-    from lbfgsb._driver import as_double
     m = c_int(maxcor)
-    factr = as_double(factr)
-    pgtol = as_double(gtol)
+    factr = _driver.as_double(factr)
+    pgtol = _driver.as_double(gtol)
     maxls = c_int(maxls)
     return dict(m=m, factr=factr, pgtol=pgtol, maxls=maxls,
                 maxiter=compiled_threshold(maxiter, False, "maxiter"),
