@@ -446,7 +446,8 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), *, progress=None,
         Show a progress bar (problems finished) on stderr; None: only when
         stderr is a terminal.
     **options
-        As for ``Solver`` (``m``/``maxcor``, ``factr``/``ftol``,
+        As for ``Solver``, converted as ``minimize`` converts them, with
+        ``Solver``'s limits (``BatchSolver``) (``m``/``maxcor``, ``factr``/``ftol``,
         ``pgtol``/``gtol``, ``maxls``, ``maxiter``, ``maxfun``,
         ``flavour``, ``kernels``, ``iprint``), and ``threads`` (1) and ``window``
         (None: automatic), see ``BatchSolver``.
