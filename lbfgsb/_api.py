@@ -8,20 +8,17 @@ argument conversions, in the same order, so the same values are accepted and
 the same exceptions and warnings raised; the same fixed-variable handling, the
 same counting, stopping rules, messages and ``OptimizeResult`` fields), and
 use SciPy's own helpers where SciPy does (``ScalarFunction`` for finite
-differences, ``MemoizeJac``, ``_wrap_callback``, the bound conversions).  The
+differences, ``MemoizeJac``, ``_wrap_callback``); x0, bounds and options are
+converted by ``lbfgsb._options`` (SciPy's conversions, vectorised).  The
 departures are listed in the README ("Departures from SciPy's interface").
 """
 
-import numbers
-import operator
 import warnings
-from collections.abc import Mapping
 
 import numpy as np
 from scipy._lib._util import _call_callback_maybe_halt, wrapped_inspect_signature
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 from scipy.optimize import _minimize as _sm
-from scipy.optimize._constraints import old_bound_to_new
 from scipy.optimize._differentiable_functions import FD_METHODS
 from scipy.optimize._optimize import (MemoizeJac, OptimizeWarning,
                                       _prepare_scalar_function, _wrap_callback)
@@ -33,127 +30,13 @@ except ImportError:                     # pragma: no cover
 
 from lbfgsb import _driver, _rcomm
 from lbfgsb._callsite import check_method, is_other, stacklevel as _stacklevel
+from lbfgsb import _options as opt
 from lbfgsb.port.kernels import kernels_code
 from lbfgsb.port.status import flavour_code, scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
-_EPS = np.finfo(float).eps
-
-
-def _old_bounds_to_arrays(bounds, n):
-    """(lower, upper) float arrays from None, a ``Bounds`` or (min, max) pairs."""
-    if bounds is None:
-        return None
-    if isinstance(bounds, Bounds):
-        lb = np.broadcast_to(np.asarray(bounds.lb, dtype=float), (n,))
-        ub = np.broadcast_to(np.asarray(bounds.ub, dtype=float), (n,))
-        return np.array(lb, dtype=float), np.array(ub, dtype=float)
-    try:
-        nb = len(bounds)
-    except TypeError:
-        raise ValueError("bounds must be None, a scipy.optimize.Bounds or a "
-                         "sequence of (min, max) pairs") from None
-    if nb != n:
-        raise ValueError('length of x0 != length of bounds')
-    lb = np.empty(n)
-    ub = np.empty(n)
-    for i, b in enumerate(bounds):
-        try:
-            lo, hi = b
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds[{i}] is not a (min, max) pair: {b!r}") from None
-        lb[i] = -np.inf if lo is None else float(lo)
-        ub[i] = np.inf if hi is None else float(hi)
-    return lb, ub
-
-
-def _check_bound_arrays(lb, ub):
-    """Refuse NaN bounds, l > u, and infinite bounds on the wrong side."""
-    if np.isnan(lb).any() or np.isnan(ub).any():
-        raise ValueError("bounds must not be NaN")
-    if (lb > ub).any():
-        raise ValueError(
-            "LBFGSB - one of the lower bounds is greater than an upper bound.")
-    if (lb == np.inf).any() or (ub == -np.inf).any():
-        raise ValueError("a lower bound of +inf or an upper bound of -inf "
-                         "leaves no feasible point")
-
-
-def _bounds_to_lbfgsb(bounds, n):
-    """l, u, nbd as the Fortran wants them (SciPy's conversion)."""
-    nbd = np.zeros(n, np.int32)
-    low_bnd = np.zeros(n, np.float64)
-    upper_bnd = np.zeros(n, np.float64)
-    if bounds is not None:
-        lb, ub = bounds
-        finite_l = ~np.isinf(lb)
-        finite_u = ~np.isinf(ub)
-        low_bnd[finite_l] = lb[finite_l]
-        upper_bnd[finite_u] = ub[finite_u]
-        nbd[finite_l & ~finite_u] = 1
-        nbd[finite_l & finite_u] = 2
-        nbd[~finite_l & finite_u] = 3
-    return low_bnd, upper_bnd, nbd
-
-
-def _check_positive_int(value, name, upper=None):
-    """``value`` as a positive int (at most ``upper`` when given), else
-    ``ValueError`` naming ``name``."""
-    try:
-        v = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
-    if v != value:
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if v < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    if upper is not None and v > upper:
-        raise ValueError(f"{name} must be at most {upper}, got {value!r}")
-    return v
-
-
-
-_DEPRECATED = ("scipy.optimize: The `disp` and `iprint` options of the L-BFGS-B "
-               "solver are deprecated and will be removed in SciPy 1.18.0.")
-
-
-def _refuse_infeasible(lb, ub):
-    """The port's one refusal of bounds SciPy takes: a lower bound of +inf or
-    an upper bound of -inf (SciPy then raises a KeyError, ignores the bound,
-    or reports x = +-inf as a success)."""
-    if (np.asarray(lb) == np.inf).any() or (np.asarray(ub) == -np.inf).any():
-        raise ValueError("a lower bound of +inf or an upper bound of -inf "
-                         "leaves no feasible point")
-
-
-def _c_int(value):
-    """``value`` as the C ``int`` SciPy's ``setulb`` wrapper parses (same
-    TypeError / OverflowError)."""
-    v = operator.index(value)
-    if v > 2**31 - 1:
-        raise OverflowError("signed integer is greater than maximum")
-    if v < -2**31:
-        raise OverflowError("signed integer is less than minimum")
-    return v
-
-
-def _threshold(value, strict):
-    """A C threshold equivalent to SciPy's test ``count >= value`` (``strict``
-    False: maxiter) or ``count > value`` (True: maxfun) on a count >= 1, or
-    None when ``value`` is not a plain real number (then the comparison is
-    made in Python, as SciPy makes it)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (numbers.Real, np.integer, np.floating)):
-        return None
-    v = float(value) if not isinstance(value, (int, np.integer)) else int(value)
-    if v != v or v == np.inf:
-        return _driver.NEVER
-    if v == -np.inf:
-        return 0
-    # count >= v  <=>  count >= ceil(v);  count > v  <=>  count > floor(v)
-    t = int(np.floor(v)) if strict else int(np.ceil(v))
-    return max(0, min(t, _driver.NEVER))
+_NO_CONSTRAINTS = ()        # minimize's default (standardised to [] at once)
 
 
 def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
@@ -178,24 +61,17 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     kernels_code(kernels)
     m = maxcor
     pgtol = gtol
-    factr = ftol / np.finfo(float).eps
+    factr = opt.factr_of(ftol)
 
     x0 = np.asarray(x0).ravel()
     n, = x0.shape
     for given in (disp, iprint):
         if given is not _NoValue:
-            warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=_stacklevel(3))
+            warnings.warn(opt.DEPRECATED, DeprecationWarning, stacklevel=_stacklevel(3))
 
-    if bounds is None:
-        pass
-    elif len(bounds) != n:
-        raise ValueError('length of x0 != length of bounds')
-    else:
-        bounds = np.array(old_bound_to_new(bounds))
-        if (bounds[0] > bounds[1]).any():
-            raise ValueError(
-                "LBFGSB - one of the lower bounds is greater than an upper bound.")
-        _refuse_infeasible(bounds[0], bounds[1])
+    # SciPy's (2, n) array of new-style bounds (None: no bounds), checked
+    bounds = opt.lbfgsb_bounds(bounds, n)
+    if bounds is not None:
         # the initial point must lie within the bounds (ScalarFunction and
         # the finite differences need it)
         x0 = np.clip(x0, bounds[0], bounds[1])
@@ -233,11 +109,8 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
         obj = _driver.Objective(2, sf.fun_and_grad, sf, (), n)
         x = None
 
-    low_bnd, upper_bnd, nbd = _bounds_to_lbfgsb(
-        None if bounds is None else (bounds[0], bounds[1]), n)
-
-    if not maxls > 0:
-        raise ValueError('maxls must be positive.')
+    low_bnd, upper_bnd, nbd = opt.lbfgsb_arrays(bounds, n)
+    opt.check_maxls(maxls)
 
     if x is None:
         x = np.array(x0, dtype=np.float64)
@@ -245,20 +118,20 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     # 32-bit Fortran integer cannot index is refused
     if isinstance(m, (int, np.integer)) and m > 0:
         _rcomm.workspace_sizes(n, m)
-    wa = np.zeros(2*m*n + 5*n + 11*m*m + 8*m, np.float64)
+    wa = np.zeros(opt.workspace_length(m, n), np.float64)
     iwa = np.zeros(3*n, dtype=np.int32)
     isave = np.zeros(44, dtype=np.int32)
     dsave = np.zeros(29, dtype=np.float64)
     lsave = np.zeros(4, dtype=np.int32)
 
     # the conversions of SciPy's setulb wrapper, in its argument order
-    m_c = _c_int(m)
+    m_c = opt.c_int(m)
     factr_c = _driver.as_double(factr)
     pgtol_c = _driver.as_double(pgtol)
-    maxls_c = _c_int(maxls)
+    maxls_c = opt.c_int(maxls)
 
-    tmaxiter = _threshold(maxiter, strict=False)
-    tmaxfun = _threshold(maxfun, strict=True)
+    tmaxiter = opt.threshold(maxiter, strict=False)
+    tmaxfun = opt.threshold(maxfun, strict=True)
     limits = None
     if tmaxiter is None or tmaxfun is None:
         def limits(nit, nfev):
@@ -275,7 +148,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
 
     f, g, nfev, njev, nit, task = _driver.drive(
         obj, x, low_bnd, upper_bnd, nbd, m_c, factr_c, pgtol_c,
-        tmaxiter or 0, tmaxfun or 0, limits, maxls_c, _c_int(trace), halt,
+        tmaxiter or 0, tmaxfun or 0, limits, maxls_c, opt.c_int(trace), halt,
         flavour_bits, kernels, wa, iwa, isave, dsave, lsave)
 
     if task.startswith("CONV"):
@@ -290,7 +163,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     y = wa[m*n: 2*m*n].reshape(m, n)
     n_bfgs_updates = isave[30]          # isave(31): updates since the last restart
     n_corrs = min(n_bfgs_updates, maxcor)
-    hess_inv = LbfgsInvHessProduct(s[:n_corrs], y[:n_corrs])
+    hess_inv = inv_hess_product(s[:n_corrs], y[:n_corrs])
 
     return OptimizeResult(fun=f, jac=g, nfev=nfev, njev=njev, nit=nit,
                           status=warnflag, message=scipy_message(task),
@@ -298,20 +171,65 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
                           task=task)
 
 
-def _options(options):
-    """Merge ``options={...}`` (scipy.optimize.minimize's form) into the
-    keyword options; an option given both ways is a TypeError."""
+_F64 = np.dtype(np.float64)
+
+
+def inv_hess_product(sk, yk):
+    """``LbfgsInvHessProduct(sk, yk)`` without ``LinearOperator``'s generic
+    checks (about a tenth of a small problem's call): the same object, the
+    same attributes in the same order, the same exception for unequal
+    shapes, the same ``rho`` (and its warnings)."""
+    if sk.shape != yk.shape or sk.ndim != 2:
+        raise ValueError('sk and yk must have matching shape, (n_corrs, n)')
+    n_corrs, n = sk.shape
+    h = LbfgsInvHessProduct.__new__(LbfgsInvHessProduct)
+    h.dtype = _F64
+    h.shape = (n, n)
+    h.sk = sk
+    h.yk = yk
+    h.n_corrs = n_corrs
+    h.rho = 1 / np.einsum('ij,ij->i', sk, yk)
+    return h
+
+
+def _split(options):
+    """``minimize``'s keywords: (SciPy's own arguments given as keywords --
+    method, hess, hessp, constraints, tol --, ``options={...}`` as given,
+    the solver options given as keywords).  Inside ``options={...}`` the
+    names of SciPy's own arguments are unknown solver options (warned and
+    ignored, as by SciPy)."""
     grouped = options.pop("options", None)
-    if grouped is not None:
-        if not isinstance(grouped, Mapping):
-            raise TypeError(f"options must be a dict of solver options, got "
-                            f"{type(grouped).__name__}")
-        twice = sorted(set(grouped) & set(options))
-        if twice:
-            raise TypeError("solver option(s) given both as keywords and in options: "
-                            + ", ".join(twice))
-        options.update(grouped)
-    return options
+    top = {k: options.pop(k) for k in opt.MINIMIZE_KEYWORDS if k in options}
+    return top, grouped, options
+
+
+def _merge(keywords, grouped):
+    """The solver options: the keywords and ``options={...}`` together (SciPy
+    reads ``options.get`` first: its AttributeError for a non-mapping); an
+    option given both ways is a TypeError."""
+    if grouped is None:
+        grouped = {}
+    grouped.get('return_all', False)
+    twice = sorted(set(grouped) & set(keywords), key=str)
+    if twice:
+        raise TypeError("solver option(s) given both as keywords and in options: "
+                        + ", ".join(map(str, twice)))
+    return {**keywords, **grouped}
+
+
+def _options(options):
+    """``minimize``'s keywords with ``options={...}`` merged in, for callers
+    that pass everything as keywords (``lbfgsb.diagnose``): the names of
+    SciPy's own arguments found inside ``options={...}`` stay in an
+    ``options`` dict, so that ``minimize`` still treats them as unknown
+    solver options."""
+    top, grouped, keywords = _split(options)
+    merged = _merge(keywords, grouped)
+    foreign = {k: merged.pop(k) for k in opt.MINIMIZE_KEYWORDS if k in merged}
+    merged.update(top)
+    if foreign:
+        merged["options"] = foreign
+    return merged
 
 
 def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
@@ -370,24 +288,20 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         (an ``LbfgsInvHessProduct``) and ``task``, the Fortran's final task
         string; ``fun`` is the objective's own value (its type kept).
     """
-    options = _options(options)
-    method = options.pop("method", None)
+    top, grouped, options = _split(options)
+    method = top.get("method")
     # another method: SciPy's checks and warnings for it, then SciPy's
     # ValueError for a name it does not know (the port's for one it does)
     other = is_other(method, minimize)
     method = method if isinstance(method, str) or other else "L-BFGS-B"
     meth = "l-bfgs-b"
-    hess = options.pop("hess", None)
-    hessp = options.pop("hessp", None)
-    constraints = options.pop("constraints", ())
-    tol = options.pop("tol", None)
+    hess = top.get("hess")
+    hessp = top.get("hessp")
+    constraints = top.get("constraints", _NO_CONSTRAINTS)
+    tol = top.get("tol")
 
     # scipy.optimize.minimize, its L-BFGS-B path
-    x0 = np.atleast_1d(np.asarray(x0))
-    if x0.ndim != 1:
-        raise ValueError("'x0' must only have one dimension.")
-    if x0.dtype.kind in np.typecodes["AllInteger"]:
-        x0 = np.asarray(x0, dtype=float)
+    x0 = opt.minimize_x0(x0)
     if not isinstance(args, tuple):
         args = (args,)
     if hess is not None:
@@ -396,12 +310,13 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     if hessp is not None:
         warnings.warn(f'Method {method} does not use Hessian-vector product'
                       ' information (hessp).', RuntimeWarning, stacklevel=_stacklevel(2))
-    if np.any(constraints):
+    if constraints is not _NO_CONSTRAINTS and np.any(constraints):
         warnings.warn(f'Method {method} cannot handle constraints.',
                       RuntimeWarning, stacklevel=_stacklevel(2))
     if other and bounds is not None:
         warnings.warn(f'Method {method} cannot handle bounds.',
                       RuntimeWarning, stacklevel=_stacklevel(2))
+    options = _merge(options, grouped)
     if not other and options.get('return_all', False):
         warnings.warn(f'Method {method} does not support the return_all option.',
                       RuntimeWarning, stacklevel=_stacklevel(2))
@@ -420,30 +335,34 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
         options.setdefault('ftol', tol)
         options.setdefault('gtol', tol)
 
-    constraints = _sm.standardize_constraints(constraints, x0, meth)
+    constraints = ([] if constraints is _NO_CONSTRAINTS else
+                   _sm.standardize_constraints(constraints, x0, meth))
 
     remove_vars = False
     if other:
         check_method(method, x0, bounds)
     if bounds is not None:
-        bounds = _sm.standardize_bounds(bounds, x0, 'new')
-        bounds = _sm._validate_bounds(bounds, x0, meth)
-        _refuse_infeasible(bounds.lb, bounds.ub)
+        # standardize_bounds(.., 'new') and _validate_bounds, vectorised
+        lb, ub = opt.minimize_bounds(bounds, x0.shape)
         # finite differences cannot step a variable fixed by its bounds:
         # SciPy removes fixed variables from the problem
-        i_fixed = (bounds.lb == bounds.ub)
-        if np.all(i_fixed):
+        i_fixed = (lb == ub)
+        fixed = np.count_nonzero(i_fixed)
+        if fixed == i_fixed.size:
+            if not isinstance(bounds, Bounds):
+                bounds = Bounds(lb, ub)
+                bounds.lb, bounds.ub = np.array(lb), np.array(ub)
             return _sm._optimize_result_for_equal_bounds(
                 fun, bounds, meth, args=args, constraints=constraints)
         fd_needed = not callable(jac)
         for con in constraints:
             if not callable(con.get('jac', None)):
                 fd_needed = True
-        remove_vars = i_fixed.any() and fd_needed
+        remove_vars = fixed > 0 and fd_needed
         if remove_vars:
-            x_fixed = bounds.lb[i_fixed]
+            x_fixed = lb[i_fixed]
             x0 = x0[~i_fixed]
-            bounds = _sm._remove_from_bounds(bounds, i_fixed)
+            lb, ub = lb[~i_fixed], ub[~i_fixed]     # _remove_from_bounds
             fun = _sm._Remove_From_Func(fun, i_fixed, x_fixed)
             if callable(callback):
                 sig = wrapped_inspect_signature(callback)
@@ -454,7 +373,8 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
                     callback = _sm._Remove_From_Func(callback, i_fixed, x_fixed)
             if callable(jac):
                 jac = _sm._Remove_From_Func(jac, i_fixed, x_fixed, remove=1)
-        bounds = _sm.standardize_bounds(bounds, x0, meth)
+        # what SciPy's old-style pairs become in _minimize_lbfgsb, at once
+        bounds = opt.Converted(opt.solver_bounds(lb, ub))
 
     callback = _wrap_callback(callback, meth)
     res = _minimize_lbfgsb(fun, x0, args, jac, bounds, callback=callback, **options)

@@ -16,36 +16,13 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
-from scipy.optimize import Bounds
-
-from lbfgsb import _api, _rcomm
+from lbfgsb import _options as opt
+from lbfgsb import _rcomm
 from lbfgsb import _checkpoint as ckpt
 from lbfgsb._progress import Progress
-from lbfgsb._solver import _lubnd, _real_array, _solver_options
+from lbfgsb._solver import _real_array, _solver_options
 from lbfgsb._run cimport Run, run_tell, running
 from lbfgsb._solver cimport Solver, new_solver
-
-
-def _batch_bounds(bounds, int B, int n):
-    """Per problem (l, u, nbd) builders: shared bounds (None, Bounds with
-    (n,) arrays, n pairs) or per-problem ones (Bounds with (B, n) arrays, or
-    an array of shape (B, n, 2))."""
-    if isinstance(bounds, Bounds):
-        lb = np.asarray(bounds.lb, dtype=float)
-        ub = np.asarray(bounds.ub, dtype=float)
-        if lb.ndim == 2 or ub.ndim == 2:
-            return (np.array(np.broadcast_to(lb, (B, n))),
-                    np.array(np.broadcast_to(ub, (B, n))))
-    elif isinstance(bounds, np.ndarray) and bounds.ndim == 3:
-        if bounds.shape != (B, n, 2):
-            raise ValueError(f"per-problem bounds must have shape ({B}, {n}, 2), "
-                             f"got {bounds.shape}")
-        b = bounds.astype(float)
-        return b[:, :, 0].copy(), b[:, :, 1].copy()
-    bnds = _api._old_bounds_to_arrays(bounds, n)
-    if bnds is None:
-        return None
-    return bnds[0][None, :], bnds[1][None, :]
 
 
 cdef class BatchSolver:
@@ -56,9 +33,10 @@ cdef class BatchSolver:
     X0 : array_like, shape (B, n)
         The initial points (each clipped to its bounds).
     bounds : optional
-        Shared by all problems: None, a ``Bounds`` with scalar or (n,)
-        arrays, or n (min, max) pairs.  Per problem: a ``Bounds`` with
-        (B, n) arrays, or an array of shape (B, n, 2).
+        Shared by all problems: what ``minimize`` takes (None, a ``Bounds``
+        with scalar or (n,) arrays, (min, max) pairs, one pair for all).
+        Per problem: a ``Bounds`` with (B, n) arrays, or an array of shape
+        (B, n, 2).
     threads : int, default 1
         Threads stepping the problems in ``tell()`` (see ``threads``).
     window : int or None, default None
@@ -74,6 +52,12 @@ cdef class BatchSolver:
     the GIL.  When a problem ends, the next one waiting takes its place in
     the next round.  Each problem makes exactly the iterates it would make
     alone, whatever the window and the threads.
+
+    Each row of X0, the bounds and the options are converted as
+    ``minimize`` converts them (``lbfgsb._options``: the same values
+    accepted, the same exceptions), with ``Solver``'s limits: float64
+    evaluation only, no problem with every variable fixed, ``maxiter`` and
+    ``maxfun`` real numbers.
     """
 
     cdef list _solvers
@@ -101,32 +85,29 @@ cdef class BatchSolver:
 
     def __init__(self, X0, bounds=None, threads=1, window=None, **options):
         self.threads = threads
-        opts = _solver_options(**options)
         X0 = np.asarray(X0)
-        if X0.dtype.kind not in 'biuf':
-            raise ValueError(f"X0 must be a real numeric array, got dtype {X0.dtype}")
         if X0.ndim != 2:
             raise ValueError(f"X0 must have shape (B, n), got {X0.shape}")
         B, n = X0.shape
         if n == 0:
             raise ValueError("the problems must have at least one variable")
-        X0 = X0.astype(np.float64)
-        if not np.isfinite(X0).all():
-            raise ValueError("X0 must be finite (it has NaN or inf entries)")
-        lu = _batch_bounds(bounds, B, n)
-        if lu is not None:
-            _api._check_bound_arrays(*lu)
+        # each row as minimize takes x0 (a float64 run)
+        X0 = opt.float64_x0(X0.ravel(), "BatchSolver").reshape(B, n)
+        opts = _solver_options(n, **options)
+        lohi = opt.run_bounds(bounds, n, B, "BatchSolver")
+        if lohi is not None:
+            X0 = np.clip(X0, lohi[0], lohi[1])
+        X0 = np.array(X0, dtype=np.float64)
         solvers = []
         for i in range(B):
-            x0 = X0[i].copy()
-            if lu is None:
-                x0, l, u, nbd = _lubnd(x0, None)
-            else:
-                lb = lu[0][i if lu[0].shape[0] > 1 else 0]
-                ub = lu[1][i if lu[1].shape[0] > 1 else 0]
-                x0 = np.clip(x0, lb, ub)
-                l, u, nbd = _api._bounds_to_lbfgsb((lb, ub), n)
-            solvers.append(new_solver(x0, l, u, nbd, opts))
+            if lohi is None:
+                l, u, nbd = opt.lbfgsb_arrays(None, n)
+            elif i == 0 or lohi[0].shape[0] > 1:
+                j = i if lohi[0].shape[0] > 1 else 0
+                l, u, nbd = opt.lbfgsb_arrays((lohi[0][j], lohi[1][j]), n)
+            else:               # shared bounds: one set of arrays, copied
+                l, u, nbd = l.copy(), u.copy(), nbd.copy()
+            solvers.append(new_solver(X0[i].copy(), l, u, nbd, opts))
         self._attach(solvers, n)
         self.window = window
 
@@ -191,7 +172,7 @@ cdef class BatchSolver:
 
     @threads.setter
     def threads(self, value):
-        self._threads = _api._check_positive_int(value, "threads", ckpt.INT_MAX)
+        self._threads = opt.positive_int(value, "threads")
         if self._auto_window:
             self._window = _auto_window_size(self._n, self._m(), self._threads, self._B)
 
@@ -215,7 +196,7 @@ cdef class BatchSolver:
             self._window = _auto_window_size(self._n, self._m(), self._threads, self._B)
         else:
             self._auto_window = False
-            self._window = _api._check_positive_int(value, "window", ckpt.INT_MAX)
+            self._window = opt.positive_int(value, "window")
         # the window is "the first `window` running problems": rebuild it
         self._k = 0
         self._next = 0
@@ -465,7 +446,8 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), *, progress=None,
         Show a progress bar (problems finished) on stderr; None: only when
         stderr is a terminal.
     **options
-        As for ``Solver`` (``m``/``maxcor``, ``factr``/``ftol``,
+        As for ``Solver``, converted as ``minimize`` converts them, with
+        ``Solver``'s limits (``BatchSolver``) (``m``/``maxcor``, ``factr``/``ftol``,
         ``pgtol``/``gtol``, ``maxls``, ``maxiter``, ``maxfun``,
         ``flavour``, ``kernels``, ``iprint``), and ``threads`` (1) and ``window``
         (None: automatic), see ``BatchSolver``.

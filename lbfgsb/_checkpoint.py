@@ -57,7 +57,7 @@ _INT_KEYS = ("n", "m", "maxls", "maxiter", "maxfun", "iprint", "nit", "nfev", "h
 INT_MAX = 2**31 - 1         # a C int (n, m, maxls, iprint)
 LONG_MAX = 2**63 - 1        # the counters and limits (nit, nfev, maxiter, maxfun)
 _INT_RANGES = {"n": (1, INT_MAX), "m": (1, INT_MAX), "maxls": (1, INT_MAX),
-               "maxiter": (1, LONG_MAX), "maxfun": (1, LONG_MAX),
+               "maxiter": (0, LONG_MAX), "maxfun": (0, LONG_MAX),
                "iprint": (-INT_MAX - 1, INT_MAX), "nit": (0, LONG_MAX),
                "nfev": (0, LONG_MAX), "have_e": (0, 1)}
 _FLOAT_KEYS = ("factr", "pgtol", "f", "fk", "fe")
@@ -199,8 +199,8 @@ def check_solver_state(d):
     s["kernels"] = kernels
     n, m = s["n"], s["m"]
     array_lengths(n, m)
-    if not (s["factr"] >= 0 and s["pgtol"] >= 0):
-        raise ValueError("checkpoint: factr and pgtol must be non-negative numbers")
+    # factr and pgtol: any double, as minimize takes them (a negative factr
+    # ends the run at START with setulb's own error)
     s.update({k: _state_array(d, k, n, m) for k in ARRAY_KEYS})
     if not np.isfinite(s["x"]).all():
         raise ValueError("checkpoint: x has NaN or inf entries")

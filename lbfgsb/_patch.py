@@ -71,7 +71,8 @@ def _make_replacement(flavour, original):
     """SciPy's ``_minimize_lbfgsb`` contract, solved by the port in ``flavour``."""
     from scipy.optimize._optimize import _check_unknown_options
 
-    from lbfgsb._api import _DEPRECATED, _NoValue
+    from lbfgsb._api import _NoValue
+    from lbfgsb._options import DEPRECATED
     from lbfgsb._api import _minimize_lbfgsb as port_minimize_lbfgsb
 
     def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
@@ -89,7 +90,7 @@ def _make_replacement(flavour, original):
         # the same caller)
         for given in (disp, iprint):
             if given is not _NoValue:
-                warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=3)
+                warnings.warn(DEPRECATED, DeprecationWarning, stacklevel=3)
 
         # the rest of the contract is the port's own _minimize_lbfgsb (it is
         # written to SciPy's); disp, iprint and the unknown options were

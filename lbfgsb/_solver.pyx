@@ -25,9 +25,11 @@ from lbfgsb.port.kernels cimport kernels_for
 from lbfgsb._run cimport (Run, run_step, run_new_x, run_advance, run_tell, sync_kept,
                          running)
 
-from scipy.optimize import LbfgsInvHessProduct, OptimizeResult
+from scipy.optimize import OptimizeResult
 
-from lbfgsb import _api, _rcomm
+from lbfgsb import _options as opt
+from lbfgsb._api import inv_hess_product
+from lbfgsb import _rcomm
 from lbfgsb import _checkpoint as ckpt
 from lbfgsb.port.status import flavour_code, flavour_label, scipy_message
 from lbfgsb.port.kernels import kernels_code
@@ -36,71 +38,36 @@ from lbfgsb.port.kernels import kernels_code
 # ---------------------------------------------------------------------------
 # argument handling (with the GIL)
 
-def _solver_options(m=None, maxcor=None, factr=None, ftol=None, pgtol=None,
-                    gtol=None, maxls=20, maxiter=15000, maxfun=15000,
-                    flavour="fortran", kernels="scipy", iprint=-1):
-    """Validated options: m, factr, pgtol, maxls, maxiter, maxfun, flavour,
-    kernels, iprint.  ``ftol`` is ``factr * eps`` (minimize's name), ``gtol`` is
+def _solver_options(n, maxls=20, maxiter=15000, maxfun=15000,
+                    flavour="fortran", kernels="scipy", iprint=-1, **aliases):
+    """The options as ``minimize`` converts them (``lbfgsb._options``): m,
+    factr, pgtol, maxls, the maxiter / maxfun thresholds, flavour, kernels,
+    iprint.  ``ftol`` is ``factr * eps`` (minimize's name), ``gtol`` is
     ``pgtol``, ``maxcor`` is ``m``; the defaults are minimize's."""
-    if m is not None and maxcor is not None:
-        raise ValueError("give m or maxcor, not both")
-    if factr is not None and ftol is not None:
-        raise ValueError("give factr or ftol, not both")
-    if pgtol is not None and gtol is not None:
-        raise ValueError("give pgtol or gtol, not both")
-    m = _api._check_positive_int(10 if m is None and maxcor is None else
-                                 (m if m is not None else maxcor), "m (maxcor)",
-                                 ckpt.INT_MAX)
-    if factr is not None:
-        factr = float(factr)
-        if not factr >= 0:
-            raise ValueError(f"factr must be non-negative, got {factr!r}")
-    else:
-        # minimize's conversion (ftol / eps is exact: eps is a power of two)
-        ftol = 2.2204460492503131e-09 if ftol is None else float(ftol)
-        if not ftol >= 0:
-            raise ValueError(f"ftol (factr) must be non-negative, got {ftol!r}")
-        factr = ftol / _api._EPS
-    pgtol = 1e-5 if pgtol is None and gtol is None else \
-        float(pgtol if pgtol is not None else gtol)
-    if not pgtol >= 0:
-        raise ValueError(f"gtol (pgtol) must be non-negative, got {pgtol!r}")
-    flavour = flavour_label(flavour)
+    opts = opt.run_options(n, maxls=maxls, maxiter=maxiter, maxfun=maxfun, **aliases)
+    opts.update(flavour=flavour_label(flavour), kernels=kernels,
+                iprint=-1 if iprint is None else opt.c_int(iprint))
     kernels_code(kernels)
-    iprint = -1 if iprint is None else int(iprint)
-    if not -ckpt.INT_MAX - 1 <= iprint <= ckpt.INT_MAX:
-        raise ValueError(f"iprint must be between {-ckpt.INT_MAX - 1} and {ckpt.INT_MAX}, got {iprint}")
-    return dict(m=m, factr=factr, pgtol=pgtol,
-                maxls=_api._check_positive_int(maxls, "maxls", ckpt.INT_MAX),
-                maxiter=_api._check_positive_int(maxiter, "maxiter"),
-                maxfun=_api._check_positive_int(maxfun, "maxfun"),
-                flavour=flavour, kernels=kernels,
-                iprint=iprint)
+    return opts
 
 
-def _as_x0(x0):
-    """x0 as a float64 vector, with minimize's checks."""
-    x0 = np.asarray(x0)
-    if x0.dtype.kind == 'c':
-        raise ValueError("x0 must be real")
-    if x0.dtype.kind not in 'biuf':
-        raise ValueError(f"x0 must be a real numeric array, got dtype {x0.dtype}")
-    x0 = x0.astype(np.float64).ravel()
+def _as_x0(x0, who="Solver"):
+    """x0 as ``minimize`` takes it, for a float64 run (n >= 1)."""
+    x0 = opt.float64_x0(x0, who)
     if x0.shape[0] == 0:
         raise ValueError("x0 must have at least one element")
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("x0 must be finite (it has NaN or inf entries)")
     return x0
 
 
 def _lubnd(x0, bounds):
     """(x0 clipped, l, u, nbd) with minimize's conversion and checks."""
-    bnds = _api._old_bounds_to_arrays(bounds, x0.shape[0])
-    if bnds is not None:
-        _api._check_bound_arrays(*bnds)
-        x0 = np.clip(x0, bnds[0], bnds[1])
-    l, u, nbd = _api._bounds_to_lbfgsb(bnds, x0.shape[0])
-    return x0, l, u, nbd
+    n = x0.shape[0]
+    lohi = opt.run_bounds(bounds, n)
+    if lohi is not None:
+        lohi = (lohi[0][0], lohi[1][0])
+        x0 = np.clip(x0, lohi[0], lohi[1])
+    l, u, nbd = opt.lbfgsb_arrays(lohi, n)
+    return np.array(x0, dtype=np.float64), l, u, nbd
 
 
 cdef double _scalar(fx) except? -1.0:
@@ -134,18 +101,32 @@ def _restore_solver(d):
 cdef class Solver:
     """L-BFGS-B as an ask/tell object (one problem).
 
+    x0, bounds and the options are converted as ``minimize`` converts them
+    (``lbfgsb._options``: the same values accepted, the same exceptions),
+    except where an ask/tell run cannot do what ``minimize`` does: an x0 of
+    float16, float32 or longdouble (``minimize`` evaluates in that type) and
+    an empty x0 raise ``ValueError``; bounds fixing every variable raise
+    ``ValueError`` (``minimize`` returns f at the bounds without a run);
+    ``maxiter`` / ``maxfun`` must be real numbers (``minimize`` compares
+    other objects in Python; their ``TypeError`` is raised here at once);
+    variables fixed by their bounds stay in the problem (the gradient is
+    the caller's, as ``minimize`` with a ``jac``); ``nfev`` does not count
+    the evaluation at x0 that ``minimize`` makes before the run when the
+    run ends at once (``maxcor=0``).
+
     Parameters
     ----------
     x0 : array_like, shape (n,)
         Initial guess (clipped to the bounds).
     bounds : None, scipy.optimize.Bounds or sequence of (min, max) pairs
-        As in ``minimize`` (None or +-inf for no bound).
+        As in ``minimize``: None, +-inf or NaN for no bound; one pair applies
+        to every variable.
     m (or maxcor) : int, default 10
         Number of limited-memory corrections.
     factr : float, default 1e7 (or ftol = factr * eps, default 2.22e-9)
     pgtol (or gtol) : float, default 1e-5
     maxls : int, default 20
-    maxiter, maxfun : int, default 15000
+    maxiter, maxfun : real, default 15000
         SciPy's limits: stop when ``nit >= maxiter``, else when
         ``nfev > maxfun``, checked at each new iterate.
     flavour : str or set of str, default "fortran"
@@ -179,8 +160,8 @@ cdef class Solver:
         settask(self.r.csave, b' ')
 
     def __init__(self, x0, bounds=None, **options):
-        opts = _solver_options(**options)
         x0 = _as_x0(x0)
+        opts = _solver_options(x0.shape[0], **options)
         x0, l, u, nbd = _lubnd(x0, bounds)
         self._setup(x0, l, u, nbd, opts)
 
@@ -189,7 +170,10 @@ cdef class Solver:
         request."""
         n = x0.shape[0]
         m = opts["m"]
-        lwa, liwa, lisave, ldsave, llsave = _rcomm.workspace_sizes(n, m)
+        if m > 0:
+            lwa, liwa, lisave, ldsave, llsave = _rcomm.workspace_sizes(n, m)
+        else:       # setulb ends at once with 'ERROR: M .LE. 0' (as minimize)
+            lwa, liwa, lisave, ldsave, llsave = opt.workspace_length(m, n), 3 * n, 44, 29, 4
         self._x = np.array(x0, dtype=np.float64)
         self._l = l
         self._u = u
@@ -419,7 +403,7 @@ cdef class Solver:
         # else views of the workspace, as in SciPy's result (a finished
         # run's workspace no longer changes; copying 1.6 MB of pairs into new
         # memory cost a batch ~4% of its time at n = 10,000)
-        hess_inv = LbfgsInvHessProduct(sk, yk)
+        hess_inv = inv_hess_product(sk, yk)
         status = self.status
         task = self.task
         return OptimizeResult(fun=self.r.fk, jac=self._gk.copy(),

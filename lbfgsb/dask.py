@@ -26,8 +26,10 @@ import os
 import time
 
 import numpy as np
-from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
+from scipy.optimize import Bounds, OptimizeResult
 
+from lbfgsb import _options as opt
+from lbfgsb._api import inv_hess_product
 from lbfgsb._batch import BatchSolver, run_rounds
 from lbfgsb._progress import Progress
 from lbfgsb._solver import _solver_options
@@ -153,7 +155,7 @@ def _unpack(packed):
     hi = 0
     for i, count in enumerate(packed["corrections"]):
         lo, hi = hi, hi + count
-        hess_inv = LbfgsInvHessProduct(sk[lo:hi], yk[lo:hi])
+        hess_inv = inv_hess_product(sk[lo:hi], yk[lo:hi])
         out.append(OptimizeResult({k: hess_inv if k == "hess_inv" else packed[k][i]
                                    for k in _ORDER}))
     return out
@@ -236,19 +238,27 @@ def minimize_batch(fg_batch, X0, bounds=None, *, client=None, partitions=None,
     -------
     list of OptimizeResult
         In problem order; bitwise those of ``lbfgsb.minimize_batch``.
+
+    X0, bounds and options are converted on the client, as
+    ``lbfgsb.minimize_batch`` converts them (``minimize``'s policy, with
+    ``Solver``'s limits: float64 evaluation only, no problem with every
+    variable fixed, real ``maxiter``/``maxfun``), so that bad arguments raise
+    here and not on a worker.
     """
     distributed = _distributed()
     X0 = np.asarray(X0)
-    if X0.dtype.kind not in 'biuf':
-        raise ValueError(f"X0 must be a real numeric array, got dtype {X0.dtype}")
     if X0.ndim != 2 or X0.shape[1] == 0:
         raise ValueError(f"X0 must have shape (B, n) with n >= 1, got {X0.shape}")
-    X0 = X0.astype(np.float64)
     B, n = X0.shape
+    # bad arguments raise here, as lbfgsb.minimize_batch raises them, not on
+    # a worker (the same conversions: lbfgsb._options)
+    X0 = opt.float64_x0(X0.ravel(), "lbfgsb.dask.minimize_batch").reshape(B, n)
+    X0 = np.array(X0, dtype=np.float64)
     if not isinstance(args, tuple):
         args = (args,)
     solver_opts = {k: v for k, v in options.items() if k not in ("threads", "window")}
-    checked = _solver_options(**solver_opts)    # bad options raise here, not on a worker
+    checked = _solver_options(n, **solver_opts)    # bad options raise here, not on a worker
+    opt.run_bounds(bounds, n, B, "lbfgsb.dask.minimize_batch")
     if client is None:
         try:
             client = distributed.get_client()

@@ -202,10 +202,11 @@ def test_a_bad_batch_function_raises_and_the_batch_continues():
 @pytest.mark.parametrize("X0, bounds, match", [
     (np.zeros(5), None, "shape"),
     (np.zeros((3, 0)), None, "at least one"),
-    (np.full((2, 2), np.nan), None, "finite"),
+    (np.zeros((2, 2), np.float32), None, "float64"),
     (np.zeros((2, 2)), np.zeros((3, 2, 2)), "shape"),
-    (np.zeros((2, 2)), Bounds(np.ones((2, 2)), np.zeros((2, 2))), "greater"),
-    (np.zeros((2, 2)), [(0, 1)], "length"),
+    (np.zeros((2, 2)), Bounds(np.ones((2, 2)), np.zeros((2, 2))), "upper bound is less"),
+    (np.zeros((2, 2)), [(0, 1)] * 3, "not compatible"),
+    (np.zeros((2, 2)), Bounds([[0, 0], [1, 0]], [[1, 1], [1, 0]]), "all variables are fixed"),
 ])
 def test_bad_batch_arguments_raise_value_error(X0, bounds, match):
     with pytest.raises(ValueError, match=match):

@@ -194,9 +194,15 @@ def outcome(impl, entry, spec, flavour="scipy"):
         warnings.simplefilter("always")
         try:
             if entry == "minimize":
-                opts = dict(kw.pop("options", {}))
+                if "raw_options" in spec:       # options as given (not a dict)
+                    opts = spec["raw_options"]()
+                    if impl == "port":
+                        kw["flavour"] = flavour
+                else:
+                    opts = dict(kw.pop("options", {}))
+                    if impl == "port":
+                        opts["flavour"] = flavour
                 if impl == "port":
-                    opts["flavour"] = flavour
                     res = lbfgsb.minimize(p.fun, x0, jac=p.jac, callback=p.callback,
                                           options=opts, **kw)
                 else:
@@ -320,6 +326,21 @@ TABLE = [
              kw=dict(options={"finite_diff_rel_step": 1e-4}))),
     (M, dict(x0=_x(4), problem=dict(kind="rosen"), kw=dict(tol=1e-3))),
     (M, dict(x0=_x(4), problem=dict(kind="rosen"), kw=dict(hess=lambda x: np.eye(4)))),
+    # options={...} with keys that are not L-BFGS-B options (issue 22): SciPy's
+    # "Unknown solver options" warning, the key ignored; minimize's own
+    # arguments in it are unknown options too, or clash with the call's
+    *[(M, dict(x0=_x(4), problem=dict(kind="rosen"), kw=dict(options=o))) for o in (
+        {"tol": 1e-3}, {"tol": 1e-3, "ftol": 1e-6}, {"method": "L-BFGS-B"},
+        {"method": "BFGS"}, {"hess": lambda x: np.eye(4)}, {"hessp": None},
+        {"constraints": {"type": "ineq", "fun": lambda x: x[0]}}, {"bogus": 1, "other": None},
+        {"jac": True}, {"args": (2.0,)}, {"bounds": [(0, 1)] * 4},
+        {"maxiter": 5, "xtol": 1e-3})],
+    (M, dict(x0=_x(4), problem=dict(kind="rosen"), kw=dict(tol=1e-3, options={"tol": 1e-9}))),
+    (M, dict(x0=_x(4), problem=dict(kind="rosen", **FD), kw=dict(options={"tol": 1e-2}))),
+    # options that are not a dict: what SciPy raises (or accepts)
+    *[(M, dict(x0=_x(4), problem=dict(kind="rosen"), raw_options=o)) for o in (
+        lambda: [("maxiter", 3)], lambda: "maxiter", lambda: (), lambda: None, lambda: 5,
+        lambda: {1: 2}, lambda: __import__("types").MappingProxyType({"maxiter": 3}))],
     (F, dict(x0=_x(3), problem=dict(kind="quad", jac="callable"), kw=dict(m=0))),
     (F, dict(x0=_x(3), problem=dict(kind="quad", jac="callable"), kw=dict(factr=-1))),
     (F, dict(x0=_x(3), problem=dict(kind="quad", jac="callable"), kw=dict(maxiter=0, maxfun=0))),
@@ -635,6 +656,15 @@ def test_departure_a_bound_that_leaves_no_feasible_point_is_refused(bounds):
         lbfgsb.minimize(_quad_fg, np.zeros(2), jac=True, bounds=bounds)
     with pytest.raises(ValueError, match="no feasible point"):
         lbfgsb.fmin_l_bfgs_b(_quad_fg, np.zeros(2), bounds=bounds)
+
+
+def test_departure_callback_in_options_names_the_ports_function():
+    # the same TypeError as SciPy's; its text names the function called
+    # (scipy.optimize._lbfgsb_py._minimize_lbfgsb in SciPy)
+    for fn in (so.minimize, lbfgsb.minimize):
+        with pytest.raises(TypeError, match="_minimize_lbfgsb.. got multiple values "
+                                            "for keyword argument 'callback'"):
+            fn(so.rosen, np.zeros(2), method="L-BFGS-B", options={"callback": None})
 
 
 @pytest.mark.parametrize("size", [1, 3, 5])
