@@ -45,8 +45,15 @@ def _solver_options(n, maxls=20, maxiter=15000, maxfun=15000,
     iprint.  ``ftol`` is ``factr * eps`` (minimize's name), ``gtol`` is
     ``pgtol``, ``maxcor`` is ``m``; the defaults are minimize's."""
     opts = opt.run_options(n, maxls=maxls, maxiter=maxiter, maxfun=maxfun, **aliases)
-    opts.update(flavour=flavour_label(flavour), kernels=kernels,
-                iprint=-1 if iprint is None else opt.c_int(iprint))
+    if iprint is None:
+        iprint = -1
+    else:
+        try:            # the trace level: the port's own option, a C int
+            iprint = opt.c_int(iprint)
+        except OverflowError:
+            raise ValueError(f"iprint must be between {-2**31} and {2**31 - 1}, "
+                             f"got {iprint!r}") from None
+    opts.update(flavour=flavour_label(flavour), kernels=kernels, iprint=iprint)
     kernels_code(kernels)
     return opts
 

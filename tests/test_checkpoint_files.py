@@ -260,12 +260,25 @@ def test_an_out_of_range_state_value_is_a_value_error_naming_it(key, value):
         lbfgsb.Solver.from_state(d)
 
 
-@pytest.mark.parametrize("option", ["window", "threads", "m", "maxls", "iprint"])
+@pytest.mark.parametrize("option", ["window", "threads", "iprint"])
 def test_a_batch_option_beyond_a_c_int_is_a_value_error_naming_it(option):
     X0 = np.ones((3, 2))
     with pytest.raises(ValueError, match=option):
         lbfgsb.minimize_batch(lambda X, a: ((X ** 2).sum(1), 2 * X), X0,
                               **{option: 10**12})
+
+
+@pytest.mark.parametrize("option, scipy_name", [("m", "maxcor"), ("maxls", "maxls")])
+def test_a_shared_option_beyond_a_c_int_is_refused_as_minimize_refuses_it(option, scipy_name):
+    # the options minimize shares follow its policy (SciPy's exception types;
+    # tests/test_acceptance.py), never an unchecked overflow
+    X0 = np.ones((3, 2))
+    with pytest.raises((ValueError, OverflowError)) as batch:
+        lbfgsb.minimize_batch(lambda X, a: ((X ** 2).sum(1), 2 * X), X0,
+                              **{option: 10**12})
+    with pytest.raises((ValueError, OverflowError)) as single:
+        lbfgsb.minimize(lambda x: (x @ x, 2 * x), X0[0], jac=True, **{scipy_name: 10**12})
+    assert type(batch.value) is type(single.value)
 
 
 def test_a_checkpoint_is_read_from_where_a_file_object_stands():
