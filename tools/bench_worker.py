@@ -68,6 +68,22 @@ def _solver(impl):
     raise ValueError(impl)
 
 
+def _peak_rss_kb():
+    """This process's peak resident set, in kB.
+
+    VmHWM belongs to the address space ``exec`` made; ``ru_maxrss`` would
+    also carry the parent's peak across Python's vfork + exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def measure(spec):
     import numpy as np
     run = _solver(spec["impl"])
@@ -97,13 +113,13 @@ def measure(spec):
     else:
         out["nfree"] = spec["n"]
     if spec.get("mem"):
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = _peak_rss_kb()
         tracemalloc.start()
         run(fg, x0, lo, up, spec["m"], spec["maxiter"])
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         out["tracemalloc_peak"] = peak
-        out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        out["maxrss"] = _peak_rss_kb() * 1024
         out["maxrss_before"] = rss0 * 1024
     return out
 
