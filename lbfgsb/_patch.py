@@ -1,44 +1,11 @@
 """``patch_scipy``: SciPy's L-BFGS-B runs on the port, for code you don't own.
 
-What is replaced, exactly
--------------------------
-One private SciPy function, ``_minimize_lbfgsb``, at the two places where it is
-looked up at call time:
-
-* ``scipy.optimize._minimize._minimize_lbfgsb`` -- what
-  ``scipy.optimize.minimize(method='L-BFGS-B')`` calls (``_minimize`` imports
-  it by name, so its own global is the one that counts);
-* ``scipy.optimize._lbfgsb_py._minimize_lbfgsb`` -- what SciPy's public
-  ``scipy.optimize.fmin_l_bfgs_b`` calls, through its module's globals.
-
-No public name is replaced.  ``scipy.optimize.fmin_l_bfgs_b`` stays SciPy's own
-function (its argument handling, ``MemoizeJac``, callback wrapping and
-deprecation warnings are SciPy's) and runs on the port because the function
-it calls is the port's.  Hence a reference bound before patching (``from
-scipy.optimize import fmin_l_bfgs_b`` at a module's import, as scikit-learn
-does) runs on the port too, and so does everything that goes through
-``minimize``: ``basinhopping``, ``dual_annealing``, ``differential_evolution``'s
-polish, ``shgo``'s local searches with ``L-BFGS-B``.  Not covered: a caller of
-SciPy's compiled ``scipy.optimize._lbfgsb.setulb`` (a private reverse-
-communication routine with its own loop) and a reference to the private
-``_minimize_lbfgsb`` itself bound before patching.
-
-The private contract the replacement honours (SciPy 1.15 - 1.17)
-----------------------------------------------------------------
-The same signature (``disp``, ``iprint`` with SciPy's ``DeprecationWarning``
-and no output; ``finite_diff_rel_step``, ``workers``; unknown options warned
-by SciPy's own ``_check_unknown_options``).  ``callback`` arrives already
-wrapped by SciPy (``_wrap_callback``: it takes one ``OptimizeResult``) and is
-called through SciPy's ``_call_callback_maybe_halt``, so a ``StopIteration``
-sets ``callback.stop_iteration`` and ``minimize`` reports status 99 itself.
-``bounds`` arrive standardised by ``minimize`` (old-style pairs, fixed
-variables already removed by ``minimize``'s ``remove_vars`` when finite
-differences are needed, the all-fixed case never reaching the solver) or as
-the user gave them to ``fmin_l_bfgs_b``; the replacement removes nothing
-itself.  The result has exactly SciPy's fields: ``fun, jac, nfev, njev, nit,
-status, message, x, success, hess_inv`` (the port's extra ``task`` is
-dropped), with ``message`` and ``status`` before ``minimize``'s callback
-override.
+``patch_scipy``, ``unpatch_scipy``, ``scipy_patched`` and ``scipy_is_patched``
+replace SciPy's private ``_minimize_lbfgsb`` in ``scipy.optimize._minimize`` and
+``scipy.optimize._lbfgsb_py`` (where ``minimize`` and ``fmin_l_bfgs_b`` look it
+up at call time) and put it back.  The exact scope and SciPy's private contract
+the replacement honours are described once, in docs/API.md ("SciPy patched onto
+the port").
 """
 
 import contextlib
@@ -150,9 +117,22 @@ def patch_scipy(flavour="scipy"):
         Fortran (``lbfgsb.minimize``'s default); "scipy114": SciPy <= 1.14's
         Fortran; or any set of deviation names (``lbfgsb.deviations()``).
 
+    Raises
+    ------
+    ValueError
+        An unknown flavour (nothing changes).
+    RuntimeError
+        SciPy's ``_minimize_lbfgsb`` takes a parameter the replacement does
+        not know (its private contract changed; nothing changes).
+
     See Also
     --------
     unpatch_scipy, scipy_patched, scipy_is_patched
+
+    Notes
+    -----
+    The exact scope and SciPy's private contract: docs/API.md, "SciPy patched
+    onto the port".
     """
     global _current
     flavour = flavour_label(flavour)     # ValueError naming the deviations

@@ -121,7 +121,7 @@ def test_compare_runs_the_users_own_problem_from_a_file(tmp_path, port):
     js = tmp_path / "u.json"
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare.py"), "--problem",
                         os.path.join(TOOLS, "example_problem.py") + ":problem", "--n", "8",
-                        "--m", "4", "--impl", "port,port-scipy", "--ref", "port",
+                        "--m", "4", "--impl", "port,port-scipy", "--against", "port",
                         "--json", str(js)],
                        capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -140,11 +140,24 @@ def test_compare_runs_the_users_own_problem_from_a_module_on_the_path(tmp_path, 
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(
         [str(tmp_path), os.environ.get("PYTHONPATH", "")]))
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare.py"), "--problem",
-                        "myprobs:quad", "--impl", "port,port-scipy", "--ref", "port"],
+                        "myprobs:quad", "--impl", "port,port-scipy", "--against", "port"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.splitlines()[0].startswith("myprobs.quad (n=2,")
     assert p.stdout.splitlines()[1].startswith("port-scipy vs port: ")
+
+
+def test_compare_keeps_ref_as_a_hidden_deprecated_spelling_of_against(capsys):
+    import compare
+    parser = compare.build_parser()
+    assert parser.parse_args(["HS38"]).against == "fortran"
+    assert parser.parse_args(["HS38", "--against", "scipy"]).against == "scipy"
+    assert parser.parse_args(["HS38", "--ref", "port"]).against == "port"
+    assert "--ref is deprecated; use --against" in capsys.readouterr().err
+    helptext = parser.format_help()
+    assert "--against" in helptext and "--ref" not in helptext
+    with pytest.raises(SystemExit):
+        parser.parse_args(["HS38", "--ref", "no-such-impl"])
 
 
 @pytest.mark.parametrize("spec,msg", [
@@ -154,7 +167,7 @@ def test_compare_runs_the_users_own_problem_from_a_module_on_the_path(tmp_path, 
 def test_a_bad_user_problem_is_a_usage_error(spec, msg):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([TOOLS, os.environ.get("PYTHONPATH", "")]))
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare.py"), "--problem", spec,
-                        "--impl", "port", "--ref", "port"],
+                        "--impl", "port", "--against", "port"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 2 and msg in p.stderr, p.stderr
 

@@ -1,6 +1,6 @@
 """Named deviations: each documented departure of SciPy's C from the Fortran is
 a switch (a bit of the kernels' ``int flavour``) acting at one place, a
-flavour is any set of them, and the README's tables are the registry's.
+flavour is any set of them, and the tables of docs/VERIFY.md are the registry's.
 
 That ``flavour="fortran"`` (the empty set) and ``flavour="scipy"`` (all of
 them) keep their bits is proven by the cross-check tests; what a subset does
@@ -18,7 +18,7 @@ import lbfgsb
 from lbfgsb.port.status import DEVIATIONS, FLAVOURS, flavour_code, flavour_label
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+VERIFY = (ROOT / "docs" / "VERIFY.md").read_text()
 SOURCES = {p.name: p.read_text() for p in sorted((ROOT / "lbfgsb").glob("**/*.pyx"))
            if p.name != "status.pyx"}
 
@@ -31,10 +31,10 @@ def rosen_fg(x):
     return f, g
 
 
-def _readme_table(header):
-    """{first column (unquoted): second column} of the README table whose
-    header row starts with ``header``."""
-    lines = README.splitlines()
+def _verify_doc_table(header):
+    """{first column (unquoted): second column} of the docs/VERIFY.md table
+    whose header row starts with ``header``."""
+    lines = VERIFY.splitlines()
     i = next(k for k, ln in enumerate(lines) if ln.startswith(header))
     rows = {}
     for ln in lines[i + 2:]:
@@ -45,16 +45,16 @@ def _readme_table(header):
     return rows
 
 
-def test_readme_flavour_table_is_the_registry_of_switches():
-    table = _readme_table("| switch | routine |")
+def test_verify_doc_flavour_table_is_the_registry_of_switches():
+    table = _verify_doc_table("| switch | routine |")
     assert list(table) == [d.name for d in lbfgsb.deviations(port=False)]
     for d in lbfgsb.deviations(port=False):
         assert table[d.name] == d.routine, d.name
         assert d.switch and d.bit and d.description and d.reference
 
 
-def test_readme_port_departures_are_the_registry_of_non_switches():
-    table = _readme_table("| name | where |")
+def test_verify_doc_port_departures_are_the_registry_of_non_switches():
+    table = _verify_doc_table("| name | where |")
     assert list(table) == [d.name for d in lbfgsb.deviations(switches=False)]
     for d in lbfgsb.deviations(switches=False):
         assert table[d.name] == d.routine and not d.switch and d.bit == 0

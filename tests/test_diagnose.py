@@ -36,7 +36,7 @@ def beale(x):
 
 
 def chained_rosenbrock(x):
-    """README's chained Rosenbrock: elementwise operations and math.fsum."""
+    """docs/VERIFY.md's chained Rosenbrock: elementwise operations and math.fsum."""
     a, b = x[:-1], x[1:]
     r = b - a * a
     f = math.fsum(100.0 * r * r + (1.0 - a) * (1.0 - a))
@@ -94,7 +94,7 @@ def test_chained_rosenbrock_of_the_readme_is_not_robust_between_flavours():
                         coretypes=(), check_gradient=False)
     assert not d.robust
     fr, sr = d.variants
-    assert fr["fun"] == pytest.approx(970.924, abs=1e-3)     # README's table
+    assert fr["fun"] == pytest.approx(970.924, abs=1e-3)     # docs/VERIFY.md's table
     assert abs(fr["fun"] - sr["fun"]) > 1.0
     assert d.parting[0]["cause"] == "deviation" and d.parting[0]["deviations"]
     assert any("last bits" in a for a in d.advice)

@@ -1,8 +1,7 @@
 """The reading guide (docs/GUIDE.md) against the code and the papers' numbering.
 
 * Every subroutine the Fortran library exports is one Cython function of the same name,
-  listed in the guide's routine table and in the README's subroutine table under the file
-  that holds it, with a docstring that names its source in the papers (or says that no
+  listed in the guide's routine table under the file that holds it, with a docstring that names its source in the papers (or says that no
   paper describes it).
 * The guide's map of BLNZ95's numbered equations covers exactly the equations of the
   technical report it was checked against, (1.1)-(1.2), (2.1)-(2.6), (3.1)-(3.9),
@@ -10,7 +9,7 @@
 * Every equation tag the guide lists (and every one the walkthrough page cites) is a
   comment in the function it names.
 * Every equation number cited anywhere in the package, the tools, the README or the
-  guide is one of those (or BNS94's (2.26), the one the guide attributes to the Fortran's
+  docs is one of those (or BNS94's (2.26), the one the guide attributes to the Fortran's
   comment), and every ZBLN97 equation cited is one of its three.
 """
 import re
@@ -20,7 +19,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "docs" / "GUIDE.md").read_text()
-README = (ROOT / "README.md").read_text()
 SOURCES = sorted((ROOT / "lbfgsb").rglob("*.pyx"))
 
 # Equations per section of BLNZ95 as numbered in its report NAM-08 (May 1994).
@@ -60,10 +58,6 @@ def _guide_routines():
     return _routine_table(GUIDE, "## Routine by routine")
 
 
-def _readme_routines():
-    return _routine_table(README, "## The subroutines")
-
-
 def _blnz95_map():
     """The equation numbers in the first column of the guide's BLNZ95 map."""
     part = GUIDE[GUIDE.index("### Where each numbered item"):]
@@ -98,7 +92,7 @@ def exported(fortran):
     """The subroutines of Debian's liblbfgsb.so.0 (the spec), by the names in the tables
     and the code: each candidate is kept if the library exports ``name_``."""
     lib = fortran.load("scipy").lib
-    candidates = set(_guide_routines()) | set(_readme_routines())
+    candidates = set(_guide_routines())
     for path in SOURCES:
         candidates.update(re.findall(r"^cdef [^\n(]*?\b(\w+)\(", path.read_text(),
                                      re.MULTILINE))
@@ -113,17 +107,14 @@ def test_every_fortran_subroutine_is_one_cython_function_of_the_same_name(export
         assert path is not None, f"{name}: no cdef function of that name"
 
 
-def test_guide_and_readme_tables_list_every_subroutine_under_its_file(exported):
-    guide, readme = _guide_routines(), _readme_routines()
+def test_guide_table_lists_every_subroutine_under_its_file(exported):
+    guide = _guide_routines()
     for name in exported:
         path, _ = _cdef_docstring(name)
         assert name in guide, f"{name} missing from the guide's routine table"
         assert path in guide[name][1], (name, path, guide[name][1])
-        assert name in readme, f"{name} missing from the README's subroutine table"
-        assert path in readme[name][1], (name, path, readme[name][1])
-    # and nothing in the tables that is not a Fortran subroutine
+    # and nothing in the table that is not a Fortran subroutine
     assert set(guide) <= set(exported), set(guide) - set(exported)
-    assert set(readme) <= set(exported), set(readme) - set(exported)
 
 
 def test_each_subroutine_docstring_names_its_source_in_the_papers(exported):
@@ -143,8 +134,8 @@ def _cited_files():
     files = list(SOURCES) + sorted((ROOT / "lbfgsb").rglob("*.pxd"))
     files += sorted((ROOT / "lbfgsb").rglob("*.py"))
     files += [ROOT / "tools" / "explain.py", ROOT / "tools" / "walkthrough.py",
-              ROOT / "reference" / "teaching.py", ROOT / "README.md",
-              ROOT / "docs" / "GUIDE.md"]
+              ROOT / "reference" / "teaching.py", ROOT / "README.md"]
+    files += sorted((ROOT / "docs").glob("*.md"))
     return files
 
 

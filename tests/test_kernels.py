@@ -294,16 +294,16 @@ def test_setulb_and_scipy_setulb_take_kernels():
 
 
 # ---------------------------------------------------------------------------
-# the README's example: the same bits under every OpenBLAS core type
+# docs/VERIFY.md's example: the same bits under every OpenBLAS core type
 
 CORETYPES = ("Prescott", "Nehalem", "Sandybridge", "Haswell", "SkylakeX")
 
 
-def _readme_block():
+def _verify_doc_block():
     import pathlib
     import re
-    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = text[text.index("## Same results on every machine"):]
+    text = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "VERIFY.md").read_text()
+    section = text[text.index("## Kernels: the same results on every machine"):]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
@@ -314,8 +314,8 @@ def _run_block(block, coretype, threads=1):
     return out.returncode, out.stdout.strip(), out.stderr[-500:]
 
 
-def test_readme_example_gives_the_same_bits_under_every_openblas_core_type():
-    block = _readme_block()
+def test_verify_doc_example_gives_the_same_bits_under_every_openblas_core_type():
+    block = _verify_doc_block()
     results = {}
     for coretype, threads in [(c, 1) for c in CORETYPES] + [("Haswell", 2)]:
         rc, out, err = _run_block(block, coretype, threads)
@@ -327,9 +327,9 @@ def test_readme_example_gives_the_same_bits_under_every_openblas_core_type():
     assert set(results.values()) == {"521 628 970.9242007018009 0x1.e5764c3566967p+9"}, results
 
 
-def test_scipy_kernels_depend_on_the_core_type_in_the_readme_example():
-    """The README's table: with kernels="scipy" the same run ends elsewhere
+def test_scipy_kernels_depend_on_the_core_type_in_the_verify_doc_example():
+    """docs/VERIFY.md's table: with kernels="scipy" the same run ends elsewhere
     under another core type (what kernels="reference" removes)."""
-    block = _readme_block().replace('kernels="reference"', 'kernels="scipy"')
+    block = _verify_doc_block().replace('kernels="reference"', 'kernels="scipy"')
     outs = {_run_block(block, c)[1] for c in ("Prescott", "Haswell")}
     assert len(outs) == 2

@@ -24,14 +24,16 @@ append @reference for the reference kernels), port-scipy-api
 (lbfgsb.scipy_setulb), scipy (scipy.optimize._lbfgsb.setulb), scipy114 (SciPy
 1.14.1's Fortran setulb, out of process from tools/_build/scipy114), fortran
 (Debian's Fortran L-BFGS-B 3.0 on SciPy's OpenBLAS), fortran-system (the same
-on the system BLAS).  Each is compared with its reference: --ref (default
-fortran), except port-scipy and port-scipy-api, compared with scipy, and
-port-reference, compared with fortran-system.
+on the system BLAS).  Each is compared with the implementation given by
+--against (default fortran, the Fortran on SciPy's BLAS), except port-scipy and
+port-scipy-api, compared with scipy, and port-reference, compared with
+fortran-system.  (--ref is the old name of --against, still accepted.)
 
 Modes: free (each runs to termination on its own evaluations; the k-th f/g
-point and k-th iterate are compared), lockstep (f, g evaluated at the
-reference's point for all; the saved state compared field by field after
-every call, attributed to the subroutine that computes it), both (default).
+point and k-th iterate are compared), lockstep (f, g evaluated for all at the
+point the --against implementation asks for; the saved state compared field
+by field after every call, attributed to the subroutine that computes it),
+both (default).
 
 Your own problem: --problem MODULE:FUNCTION, MODULE a module on the path or
 a .py file, FUNCTION() (FUNCTION(n) with --n) returning (fg, x0, lower,
@@ -69,6 +71,14 @@ def _impl_list(text):
     return [_impl_name(t.strip()) for t in text.split(",") if t.strip()]
 
 
+class _DeprecatedRef(argparse.Action):
+    """``--ref IMPL``: the old spelling of ``--against IMPL``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print("compare.py: --ref is deprecated; use --against", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="python tools/compare.py",
@@ -87,8 +97,12 @@ def build_parser():
     p.add_argument("--mode", choices=("free", "lockstep", "both"), default="both")
     p.add_argument("--impl", type=_impl_list, default=list(harness.DEFAULT_IMPLS),
                    help="implementations (default: %s)" % ",".join(harness.DEFAULT_IMPLS))
-    p.add_argument("--ref", default=harness.DEFAULT_REF, type=_impl_name,
-                   help="reference implementation (default: fortran = Fortran on SciPy's BLAS)")
+    p.add_argument("--against", default=harness.DEFAULT_REF, type=_impl_name, metavar="IMPL",
+                   help="the implementation the others are checked against (default: "
+                        "fortran = the Fortran on SciPy's BLAS)")
+    # the old name of --against: still accepted, not shown
+    p.add_argument("--ref", dest="against", type=_impl_name, action=_DeprecatedRef,
+                   default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, default=None, help="problem size (default: the problem's)")
     p.add_argument("--m", type=int, default=10, help="corrections kept (maxcor), default 10")
     p.add_argument("--maxiter", type=int, default=15000)
@@ -101,7 +115,7 @@ def build_parser():
                    help="relative tolerance of the 'first difference beyond tolerance' (1e-10)")
     p.add_argument("--xtol", type=float, default=0.0,
                    help="lock step: an implementation drops out when its requested x differs "
-                        "from the reference's by more than this (relative); 0 = any bit (default)")
+                        "from the --against one's by more than this (relative); 0 = any bit (default)")
     p.add_argument("--ignore", default="",
                    help="lock step: comma-separated state fields never compared "
                         "(e.g. isave.nseg,isave.nintol)")
@@ -129,7 +143,7 @@ def build_parser():
 
 
 def _kw(args):
-    return dict(impls=args.impl, ref=args.ref, mode=args.mode, rtol=args.rtol, xtol=args.xtol,
+    return dict(impls=args.impl, ref=args.against, mode=args.mode, rtol=args.rtol, xtol=args.xtol,
                 m=args.m, factr=args.factr, pgtol=args.pgtol, maxiter=args.maxiter,
                 maxfun=args.maxfun, maxls=args.maxls, clip=not args.no_clip,
                 attribute=not args.no_attribute,
@@ -167,7 +181,7 @@ def main(argv=None):
         return 0
     # the reference (and the Fortran under CI) must be there
     try:
-        usable, skipped = harness.resolve_impls(args.impl, args.ref)
+        usable, skipped = harness.resolve_impls(args.impl, args.against)
     except RuntimeError as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2

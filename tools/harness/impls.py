@@ -22,7 +22,8 @@ IMPLS = ("port", "port-scipy", "port-scipy-api", "port-reference", "scipy", "for
          "fortran-system", "scipy114")
 DEFAULT_IMPLS = ("port", "port-scipy", "port-reference", "scipy", "fortran", "fortran-system")
 DEFAULT_REF = "fortran"
-#: each implementation's natural reference (``None``: use the run's --ref)
+#: the implementation each one is checked against (``None``: the run's
+#: ``--against``, default the Fortran)
 PRIMARY_REF = {"port": None, "port-scipy": "scipy", "port-scipy-api": "scipy",
                "port-reference": "fortran-system", "scipy": None, "fortran": None,
                "fortran-system": None, "scipy114": None}
