@@ -32,7 +32,8 @@ from lbfgsb import _driver, _rcomm
 from lbfgsb._callsite import check_method, is_other, stacklevel as _stacklevel
 from lbfgsb import _options as opt
 from lbfgsb.port.kernels import kernels_code
-from lbfgsb.port.status import flavour_code, scipy_message
+from lbfgsb.port.deviations import flavour_code
+from lbfgsb.port.state import scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 

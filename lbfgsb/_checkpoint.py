@@ -24,7 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from lbfgsb import _rcomm
-from lbfgsb.port.status import flavour_label, scipy_codes_from_task
+from lbfgsb.port.deviations import flavour_label
+from lbfgsb.port.state import scipy_codes_from_task
 from lbfgsb.port.kernels import KERNELS
 from lbfgsb._npzfile import NpzReader
 

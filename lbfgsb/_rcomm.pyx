@@ -9,12 +9,13 @@ state must be caught here, as a ``ValueError``, and never reach them.
 
 import numpy as np
 
-from lbfgsb.port.status cimport TASK_LEN, settask, task_starts, task_eq
+from lbfgsb.port.tasks cimport TASK_LEN, settask, task_starts, task_eq
 from lbfgsb.port cimport setulb as _setulb
 from lbfgsb.port.errclb cimport errclb
 from lbfgsb.port.kernels cimport Kernels, kernels_for
 
-from lbfgsb.port.status import flavour_code, scipy_codes_from_task, task_from_scipy_codes
+from lbfgsb.port.deviations import flavour_code
+from lbfgsb.port.state import scipy_codes_from_task, task_from_scipy_codes
 
 def workspace_sizes(int n, int m):
     """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
@@ -384,7 +385,7 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
 
     A drop-in for ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15): the same
     17 positional arguments, the integer task codes ``task[0:2]`` and
-    ``ln_task[0:2]`` (see ``lbfgsb.port.status``), and SciPy's state layout in
+    ``ln_task[0:2]`` (see ``lbfgsb.port.state``), and SciPy's state layout in
     ``isave``, ``dsave``, ``lsave`` and ``iwa`` (0-based offsets and variable
     numbers, epsmch and timers not stored).  It runs the port with
     ``flavour="scipy"``, so a loop copied from SciPy's ``_minimize_lbfgsb``

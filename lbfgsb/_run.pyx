@@ -10,7 +10,8 @@ Layers depend on this module; it depends only on the port.
 
 from libc.string cimport memcpy
 
-from lbfgsb.port.status cimport DEV_DRIVER_F_BY_VALUE, settask, task_starts
+from lbfgsb.port.tasks cimport settask, task_starts
+from lbfgsb.port.deviations cimport DEV_DRIVER_F_BY_VALUE
 from lbfgsb.port cimport setulb as _setulb
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from libc.string cimport memcpy
 
-from lbfgsb.port.status cimport TASK_LEN, settask, task_starts
+from lbfgsb.port.tasks cimport TASK_LEN, settask, task_starts
 from lbfgsb.port.kernels cimport kernels_for
 from lbfgsb._run cimport (Run, run_step, run_new_x, run_advance, run_tell, sync_kept,
                          running)
@@ -31,7 +31,8 @@ from lbfgsb import _options as opt
 from lbfgsb._api import inv_hess_product
 from lbfgsb import _rcomm
 from lbfgsb import _checkpoint as ckpt
-from lbfgsb.port.status import flavour_code, flavour_label, scipy_message
+from lbfgsb.port.deviations import flavour_code, flavour_label
+from lbfgsb.port.state import scipy_message
 from lbfgsb.port.kernels import kernels_code
 
 

@@ -66,7 +66,7 @@ def _port(new, old):
 _cauchy = _port("lbfgsb.port.cauchy", "lbfgsb._cauchy")
 _subsm = _port("lbfgsb.port.subsm", "lbfgsb._subsm")
 _projgr = _port("lbfgsb.port.projgr", "lbfgsb._util")
-_status = _port("lbfgsb.port.status", "lbfgsb._status")
+_deviations = _port("lbfgsb.port.deviations", "lbfgsb.port.status")
 
 FTOL, GTOL = 1.0e-3, 0.9        # lnsrlb's constants passed to dcsrch
 RTOL = 1e-9                      # solver vs dense algebra (rounding of the two)
@@ -87,8 +87,8 @@ _LS = dict(ginit=0, gtest=1, gx=2, gy=3, finit=4, fx=5, fy=6, stx=7, sty=8,
 def flavour_code(flavour):
     """The kernels' bitmask of ``flavour`` (the deviation registry's), refusing
     the one deviation whose kernels the replays cannot reproduce."""
-    code = _status.flavour_code(flavour)
-    if "linpack_dpofa_dtrsl" in _status._deviation_names(flavour):
+    code = _deviations.flavour_code(flavour)
+    if "linpack_dpofa_dtrsl" in _deviations._deviation_names(flavour):
         raise ValueError("explain replays the solver's cauchy/subsm with LAPACK "
                          "kernels; the deviation linpack_dpofa_dtrsl replaces them")
     return code
@@ -364,7 +364,7 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
         xr, nseg_r, c2, iwh, _, _ = _replay_cauchy(S, xk, gk, l, u, nbd, theta, col, head,
                                                    sbgnrm, code, kernels)
         chk.append(("replayed cauchy: xcp == solver's xcp (bitwise)", np.array_equal(xr, xcp)))
-        if not code & _status.DEVIATIONS["cauchy_nseg_pointer"].bit:
+        if not code & _deviations.DEVIATIONS["cauchy_nseg_pointer"].bit:
             chk.append(("replayed cauchy: nseg == isave nseg", nseg_r == nseg))
         chk.append(("replayed cauchy: c == wa(2m+1:2m+2col) (bitwise)",
                     np.array_equal(c2[:2 * col], S.wa8()[2 * m:2 * m + 2 * col])))
@@ -403,8 +403,8 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
         # its last one
         ts = np.array([t for t, _ in bp])
         passed = nseg - 1 + (len(bp) == n and n > 0 and tstar >= ts.max() * (1 - RTOL)
-                             and not code & _status.DEVIATIONS["cauchy_dead_exit"].bit)
-        if not code & _status.DEVIATIONS["cauchy_nseg_pointer"].bit:
+                             and not code & _deviations.DEVIATIONS["cauchy_dead_exit"].bit)
+        if not code & _deviations.DEVIATIONS["cauchy_nseg_pointer"].bit:
             chk.append(("nseg - 1 == breakpoints passed before t* (dense)",
                         np.sum(ts < tstar * (1 - RTOL)) <= passed
                         <= np.sum(ts <= tstar * (1 + RTOL))))

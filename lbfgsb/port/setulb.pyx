@@ -13,7 +13,7 @@ Departures from Debian's Fortran, each marked where it happens:
 * ``maxls``: the Fortran gives up the line search after 20 evaluations
   (``iback .ge. 20``); the port takes the limit as an argument, default 20,
   as SciPy does.
-* ``flavour``: a bitmask of deviations (the DEV_ constants of status.pxd),
+* ``flavour``: a bitmask of deviations (the DEV_ constants of deviations.pxd),
   each a departure of SciPy's C translation from the Fortran, tested at one
   place where its name appears (``lbfgsb.deviations()``, README).
 """
@@ -22,9 +22,9 @@ from lbfgsb.port.kernels cimport Kernels
 from libc.math cimport fabs
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
-from lbfgsb.port.status cimport (settask, task_eq, task_starts, TASK_LEN,
-                             DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
-                             DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
+from lbfgsb.port.tasks cimport settask, task_eq, task_starts
+from lbfgsb.port.deviations cimport (DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
+                                     DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
 from lbfgsb.port.linpack cimport linpack_kernels
 from lbfgsb.port.active cimport active
 from lbfgsb.port.errclb cimport errclb
