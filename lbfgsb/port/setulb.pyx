@@ -145,6 +145,22 @@ cdef inline void reset_memory(int* info, int* col, int* head, double* theta,
     updatd[0] = False
 
 
+cdef inline int restart_singular(int iprint, int* info, int* col, int* head,
+                                 double* theta, int* iupdat, bint* updatd,
+                                 double cpu1, double* cpu2, double* elapsed) noexcept nogil:
+    """A singular triangular system was detected (in cauchy or in the
+    subspace step): refresh the lbfgs memory, charge the time since ``cpu1``
+    to ``elapsed`` and restart the iteration (the Fortran repeats these lines
+    at both sites).  Returns the label to go to."""
+    # iprint >= 1: format 1005
+    if iprint >= 1:
+        write_mainlb_singular()
+    reset_memory(info, col, head, theta, iupdat, updatd)
+    timer(cpu2)
+    elapsed[0] = elapsed[0] + cpu2[0] - cpu1
+    return L222
+
+
 cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                  double* f, double* g, double factr, double pgtol, double* ws,
                  double* wy, double* sy, double* ss, double* wt, double* wn,
@@ -378,13 +394,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
-                # iprint >= 1: format 1005
-                if iprint >= 1:
-                    write_mainlb_singular()
-                reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
-                timer(&cpu2)
-                cachyt = cachyt + cpu2 - cpu1
-                lbl = L222
+                lbl = restart_singular(iprint, &info, &col, &head, &theta, &iupdat,
+                                       &updatd, cpu1, &cpu2, &cachyt)
                 continue
             timer(&cpu2)
             cachyt = cachyt + cpu2 - cpu1
@@ -440,13 +451,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
-                # iprint >= 1: format 1005
-                if iprint >= 1:
-                    write_mainlb_singular()
-                reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
-                timer(&cpu2)
-                sbtime = sbtime + cpu2 - cpu1
-                lbl = L222
+                lbl = restart_singular(iprint, &info, &col, &head, &theta, &iupdat,
+                                       &updatd, cpu1, &cpu2, &sbtime)
                 continue
             timer(&cpu2)
             sbtime = sbtime + cpu2 - cpu1

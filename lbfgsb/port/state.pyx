@@ -9,6 +9,8 @@ state (the layers, tools/explain.py, the harness) reads it through this
 module.
 """
 
+import numpy as np
+
 #: isave: name -> 0-based position (setulb's sizes and wa offsets, mainlb's
 #: integers, dcsrch's two)
 ISAVE = {
@@ -53,33 +55,57 @@ WA_SMALL = ("p", "c", "wbp", "v")
 IWA_NAMES = ("index", "iwhere", "indx2")
 
 
+def workspace_sizes(int n, int m):
+    """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
+
+    Raises ``ValueError`` when ``wa`` would not be addressable with the
+    Fortran's default integer (the offsets in ``isave`` are 32-bit).
+    """
+    cdef long long lwa = wa_length(n, m)
+    if n < 0 or m < 0:
+        raise ValueError("n and m must be non-negative")
+    if lwa >= 2**31 - 1 or IWA_PER_N * <long long>n >= 2**31 - 1:
+        raise ValueError(
+            f"the workspace for n={n}, m={m} needs {lwa} doubles, more than a "
+            "32-bit Fortran integer can index; reduce m or n")
+    return int(lwa), IWA_PER_N * n, ISAVE_LEN, DSAVE_LEN, LSAVE_LEN
+
+
 def wa_offsets(n, m):
     """isave[0:16] as setulb writes them at START for (n, m): the block sizes
     m*n, m*m, 4*m*m and the 1-based offsets of the blocks of wa."""
-    cdef long long out[16]
+    cdef long long out[ISAVE_LWA + 1]
     wa_partition(n, m, out)
-    return [int(out[i]) for i in range(16)]
+    return [int(out[i]) for i in range(ISAVE_LWA + 1)]
 
 
 def wa_blocks(n, m):
     """[(name, offset, length)] of the blocks of wa for (n, m), 0-based
-    offsets, in order (``WA_NAMES``); they tile ``wa_length(n, m)``."""
+    offsets, in order (``WA_NAMES``); they tile all of wa
+    (``workspace_sizes(n, m)[0]`` doubles)."""
     off = wa_offsets(n, m)
     starts = [off[ISAVE_LWS + k] - 1 for k in range(WA_BLOCKS)] + [wa_length(n, m)]
     return [(name, starts[k], starts[k + 1] - starts[k]) for k, name in enumerate(WA_NAMES)]
 
 
-def wa_block(wa, name, n, m):
-    """The block ``name`` of ``wa`` (a view), for (n, m)."""
-    for nm, off, length in wa_blocks(n, m):
-        if nm == name:
-            return wa[off:off + length]
-    raise KeyError(name)
+def new_arrays(n, m):
+    """Fresh arrays for a run of setulb on (n, m), in its argument order:
+    ``wa, iwa, task, csave, lsave, isave, dsave`` (zeros; ``task`` and ``csave``
+    ``'S60'`` arrays, ``task`` holding START).  Raises
+    ``ValueError`` where ``lbfgsb.workspace_sizes`` does."""
+    lwa, liwa, lis, lds, lls = workspace_sizes(n, m)
+    task, csave = np.zeros(1, "S60"), np.zeros(1, "S60")
+    task[0] = b"START"
+    return (np.zeros(lwa), np.zeros(liwa, np.int32), task, csave,
+            np.zeros(lls, np.int32), np.zeros(lis, np.int32), np.zeros(lds))
 
 
-def wa_size(n, m):
-    """The length of wa for (n, m): 2mn + 5n + 11m**2 + 8m."""
-    return int(wa_length(n, m))
+def corrections(wa, n, m):
+    """(S, Y): the blocks ws and wy of wa (its first two, n x m each in the
+    Fortran's column order) as (m, n) views whose row j is the j-th stored
+    column, as SciPy's result reads them."""
+    mn = m * n
+    return wa[0:mn].reshape(m, n), wa[mn:2 * mn].reshape(m, n)
 
 
 # ---------------------------------------------------------------------------
