@@ -177,9 +177,8 @@ _F64 = np.dtype(np.float64)
 
 def inv_hess_product(sk, yk):
     """``LbfgsInvHessProduct(sk, yk)`` without ``LinearOperator``'s generic
-    checks (about a tenth of a small problem's call): the same object, the
-    same attributes in the same order, the same exception for unequal
-    shapes, the same ``rho`` (and its warnings)."""
+    checks: the same object, the same attributes in the same order, the
+    same exception for unequal shapes, the same ``rho`` (and its warnings)."""
     if sk.shape != yk.shape or sk.ndim != 2:
         raise ValueError('sk and yk must have matching shape, (n_corrs, n)')
     n_corrs, n = sk.shape

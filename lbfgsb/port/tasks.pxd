@@ -36,12 +36,10 @@ cdef inline bint task_starts(const char* task, const char* prefix) noexcept nogi
 cdef inline bint task_eq(const char* task, const char* text) noexcept nogil:
     """task .eq. 'text'   (Fortran comparison: the shorter side blank padded)"""
     cdef int i = 0
+    if not task_starts(task, text):
+        return False
     while i < TASK_LEN and text[i] != 0:
-        if task[i] != text[i]:
-            return False
         i += 1
-    while i < TASK_LEN:
-        if task[i] != b' ':
-            return False
+    while i < TASK_LEN and task[i] == b' ':     # the rest of task: blanks only
         i += 1
-    return True
+    return i == TASK_LEN
