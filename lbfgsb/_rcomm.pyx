@@ -11,7 +11,7 @@ import numpy as np
 
 from lbfgsb.port.tasks cimport TASK_LEN, settask, task_starts, task_eq
 from lbfgsb.port.state cimport (wa_partition, ISAVE_LEN, DSAVE_LEN,
-                                LSAVE_LEN, IWA_PER_N, ISAVE_MAINLB, ISAVE_HEAD,
+                                LSAVE_LEN, IWA_PER_N, ISAVE_HEAD,
                                 ISAVE_COL, ISAVE_ITAIL, ISAVE_ITER, ISAVE_IUPDAT,
                                 ISAVE_NFREE, ISAVE_ILEAVE, ISAVE_NENTER, ISAVE_NINTOL,
                                 ISAVE_IBACK, ISAVE_NSKIP, ISAVE_NSEG, ISAVE_NFGV,

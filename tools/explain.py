@@ -66,7 +66,7 @@ def _port(new, old):
 _cauchy = _port("lbfgsb.port.cauchy", "lbfgsb._cauchy")
 _subsm = _port("lbfgsb.port.subsm", "lbfgsb._subsm")
 _projgr = _port("lbfgsb.port.projgr", "lbfgsb._util")
-_deviations = _port("lbfgsb.port.deviations", "lbfgsb.port.status")
+_deviations = importlib.import_module("lbfgsb.port.deviations")
 _state = importlib.import_module("lbfgsb.port.state")
 
 FTOL, GTOL = 1.0e-3, 0.9        # lnsrlb's constants passed to dcsrch
@@ -348,7 +348,7 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
     rep.update(sbgnrm=sbgnrm, pg=pg)
 
     # --- 2-4. the Cauchy search (mainlb skips it when unconstrained with col > 0)
-    cnstnd = bool(S.lsave[1])
+    cnstnd = bool(S.lsave[_state.LSAVE["cnstnd"]])
     ran_cauchy = cnstnd or col == 0
     nfree, nseg, iword = S.i("nfree"), S.i("nseg"), S.i("iword")
     free = S.index()[:nfree] - 1

@@ -297,11 +297,8 @@ def named_state(layout, n, m, x, f, g, wa, iwa, isave, dsave, lsave, task, csave
         st["isave." + nm] = np.array([int(isave[i - 1])], np.int64)
     for i, nm in DSAVE_NAMES.items():
         st["dsave." + nm] = np.array([float(dsave[i - 1])])
-    st["isave.mn"] = np.array([int(isave[0])], np.int64)
-    st["isave.mm"] = np.array([int(isave[1])], np.int64)
-    st["isave.4mm"] = np.array([int(isave[2])], np.int64)
-    for k, nm in enumerate(_WA_LAYOUT):
-        st["isave." + nm] = np.array([int(isave[3 + k])], np.int64)
+    for k, nm in enumerate(("mn", "mm", "4mm") + _WA_LAYOUT):     # isave(1..16)
+        st["isave." + nm] = np.array([int(isave[k])], np.int64)
     for i in ISAVE_UNUSED:
         st["isave(%d)" % i] = np.array([int(isave[i - 1])], np.int64)
     for name, off, sz in _wa_blocks(n, m):
