@@ -55,7 +55,7 @@ from lbfgsb._patch import patch_scipy, scipy_is_patched, scipy_patched, unpatch_
 from lbfgsb._rcomm import scipy_setulb, setulb, workspace_sizes  # noqa: E402
 from lbfgsb._batch import BatchSolver, minimize_batch  # noqa: E402
 from lbfgsb._solver import Solver  # noqa: E402
-from lbfgsb.port.status import deviations  # noqa: E402
+from lbfgsb.port.deviations import deviations  # noqa: E402
 from lbfgsb._diagnose import Diagnosis, diagnose  # noqa: E402
 
 __version__ = "0.1.0"

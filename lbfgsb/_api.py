@@ -32,7 +32,9 @@ from lbfgsb import _driver, _rcomm
 from lbfgsb._callsite import check_method, is_other, stacklevel as _stacklevel
 from lbfgsb import _options as opt
 from lbfgsb.port.kernels import kernels_code
-from lbfgsb.port.status import flavour_code, scipy_message
+from lbfgsb.port.deviations import flavour_code
+from lbfgsb.port import state
+from lbfgsb.port.state import scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
@@ -119,10 +121,10 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
     if isinstance(m, (int, np.integer)) and m > 0:
         _rcomm.workspace_sizes(n, m)
     wa = np.zeros(opt.workspace_length(m, n), np.float64)
-    iwa = np.zeros(3*n, dtype=np.int32)
-    isave = np.zeros(44, dtype=np.int32)
-    dsave = np.zeros(29, dtype=np.float64)
-    lsave = np.zeros(4, dtype=np.int32)
+    iwa = np.zeros(state.IWA_PER_N*n, dtype=np.int32)
+    isave = np.zeros(state.ISAVE_LEN, dtype=np.int32)
+    dsave = np.zeros(state.DSAVE_LEN, dtype=np.float64)
+    lsave = np.zeros(state.LSAVE_LEN, dtype=np.int32)
 
     # the conversions of SciPy's setulb wrapper, in its argument order
     m_c = opt.c_int(m)
@@ -159,9 +161,8 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
         warnflag = 2
 
     # S and Y as SciPy reads them from wa (its first n_corrs rows)
-    s = wa[0: m*n].reshape(m, n)
-    y = wa[m*n: 2*m*n].reshape(m, n)
-    n_bfgs_updates = isave[30]          # isave(31): updates since the last restart
+    s, y = state.corrections(wa, n, m)
+    n_bfgs_updates = isave[state.ISAVE_IUPDAT]      # updates since the last restart
     n_corrs = min(n_bfgs_updates, maxcor)
     hess_inv = inv_hess_product(s[:n_corrs], y[:n_corrs])
 
@@ -176,9 +177,8 @@ _F64 = np.dtype(np.float64)
 
 def inv_hess_product(sk, yk):
     """``LbfgsInvHessProduct(sk, yk)`` without ``LinearOperator``'s generic
-    checks (about a tenth of a small problem's call): the same object, the
-    same attributes in the same order, the same exception for unequal
-    shapes, the same ``rho`` (and its warnings)."""
+    checks: the same object, the same attributes in the same order, the
+    same exception for unequal shapes, the same ``rho`` (and its warnings)."""
     if sk.shape != yk.shape or sk.ndim != 2:
         raise ValueError('sk and yk must have matching shape, (n_corrs, n)')
     n_corrs, n = sk.shape

@@ -385,20 +385,10 @@ def _auto_window_size(n, m, threads, B):
     of problems nearest to filling 6 times the L2 cache of a core (at least
     one).  With threads > 1: that many per thread, grown to enough problems
     for a round to be stepped in parallel (k n m >= _PARALLEL_WORK), where
-    they fit in the L3 cache or are one problem per thread (m = 10 and 32 MB
-    of L3: n = 1,000, 100 problems, and n = 10,000, 10, each 1.4x to 1.6x one
-    thread); else the one-thread window, whose rounds are too small for
-    threads (n = 10: growing to 10,000 problems, 130 MB, took 2.52 s against
-    2.00 s on one thread, and even a doubled window of 970 was 11% slower).
-
-    Measured on this project's benchmark (tools/bench_batch.py problems, an
-    AMD EPYC with 1 MB of L2 per core and 32 MB of L3, idle, one thread,
-    windows of 1 to 800 problems): the time of a batch is lowest for
-    windows of about 3 to 9 MB of problems at every n (n = 10, 3,000
-    problems: 200 to 400; n = 100: 128; n = 1,000: 16 to 24; n = 10,000: 2
-    to 3), 2% to 4% below windows half or twice that size, and 30% below
-    stepping all 3,000 problems of n = 10 every round.  Smaller windows pay
-    the function's per-call cost more often; larger ones leave the caches.
+    they fit in the L3 cache or are one problem per thread; else the
+    one-thread window, whose rounds are too small for threads.  Smaller
+    windows pay the function's per-call cost more often; larger ones leave
+    the caches.
     """
     if B < 1 or n < 1:
         return 1
@@ -436,7 +426,7 @@ def minimize_batch(fg_batch, X0, bounds=None, args=(), *, progress=None,
         gradients.  Called once per round.  ``active`` is a contiguous
         range in most rounds: per-problem data sliced then
         (``C[active[0]:active[-1] + 1]``) is a view where ``C[active]``
-        copies (2% to 3% of a round at n = 10,000, docs/API.md).
+        copies.
     X0 : array_like, shape (B, n)
     bounds : optional
         Shared or per problem, see ``BatchSolver``.

@@ -24,7 +24,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from lbfgsb import _rcomm
-from lbfgsb.port.status import flavour_label, scipy_codes_from_task
+from lbfgsb.port.deviations import flavour_label
+from lbfgsb.port import state
+from lbfgsb.port.state import scipy_codes_from_task
+from lbfgsb.port.tasks import TASK_LEN, fortran_task
 from lbfgsb.port.kernels import KERNELS
 from lbfgsb._npzfile import NpzReader
 
@@ -34,7 +37,6 @@ FORMAT_VERSION = 2
 #: versions this reader accepts: 1 has no "kernels" entry (its runs used
 #: SciPy's kernels, the only ones then); 2 adds it
 READ_VERSIONS = (1, 2)
-TASK_LEN = 60       # the Fortran's task strings (character*60)
 
 ARRAY_KEYS = {
     # key: (dtype, length as a function of (n, m))
@@ -48,10 +50,10 @@ ARRAY_KEYS = {
     "xe": (np.float64, lambda n, m: n),
     "ge": (np.float64, lambda n, m: n),
     "wa": (np.float64, lambda n, m: _rcomm.workspace_sizes(n, m)[0]),
-    "iwa": (np.int32, lambda n, m: 3 * n),
-    "isave": (np.int32, lambda n, m: 44),
-    "dsave": (np.float64, lambda n, m: 29),
-    "lsave": (np.int32, lambda n, m: 4),
+    "iwa": (np.int32, lambda n, m: state.IWA_PER_N * n),
+    "isave": (np.int32, lambda n, m: state.ISAVE_LEN),
+    "dsave": (np.float64, lambda n, m: state.DSAVE_LEN),
+    "lsave": (np.int32, lambda n, m: state.LSAVE_LEN),
 }
 _INT_KEYS = ("n", "m", "maxls", "maxiter", "maxfun", "iprint", "nit", "nfev", "have_e")
 INT_MAX = 2**31 - 1         # a C int (n, m, maxls, iprint)
@@ -108,7 +110,7 @@ def _state_text(d, key):
     if len(v) > TASK_LEN or any(c < 32 or c > 126 for c in v):
         raise ValueError(f"checkpoint: {key} is not a task string of at most "
                          f"60 printable ASCII characters: {v!r}")
-    return v.ljust(TASK_LEN, b" ")
+    return fortran_task(v)
 
 
 def array_lengths(n, m):

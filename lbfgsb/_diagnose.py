@@ -19,7 +19,7 @@ from lbfgsb import _diagnose_why as _why
 from lbfgsb._api import _options
 from lbfgsb.port.kernels import kernels_code
 from lbfgsb._progress import Progress
-from lbfgsb.port.status import flavour_label
+from lbfgsb.port.deviations import flavour_label
 
 __all__ = ["diagnose", "Diagnosis"]
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from lbfgsb._diagnose_run import run_variant
-from lbfgsb.port.status import FLAVOURS, deviations, flavour_label
+from lbfgsb.port.deviations import FLAVOURS, deviations, flavour_label
 
 #: at most this many replays per parting
 MAX_REPLAYS = 64

@@ -15,7 +15,7 @@ from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release,
 from libc.string cimport memcpy
 
 from lbfgsb.port.kernels cimport kernels_for
-from lbfgsb.port.status cimport settask
+from lbfgsb.port.tasks cimport settask
 from lbfgsb._run cimport (Run, RUN_FG, f_by_value, RUN_NEW_X, run_new_x, run_record,
                              run_reuse, run_step)
 

@@ -13,7 +13,7 @@ import inspect
 import threading
 import warnings
 
-from lbfgsb.port.status import flavour_label
+from lbfgsb.port.deviations import flavour_label
 
 __all__ = ["patch_scipy", "unpatch_scipy", "scipy_is_patched", "scipy_patched"]
 

@@ -9,28 +9,20 @@ state must be caught here, as a ``ValueError``, and never reach them.
 
 import numpy as np
 
-from lbfgsb.port.status cimport TASK_LEN, settask, task_starts, task_eq
+from lbfgsb.port.tasks cimport TASK_LEN, settask, task_starts, task_eq
+from lbfgsb.port.state cimport (wa_partition, ISAVE_LEN, DSAVE_LEN,
+                                LSAVE_LEN, IWA_PER_N, ISAVE_HEAD,
+                                ISAVE_COL, ISAVE_ITAIL, ISAVE_ITER, ISAVE_IUPDAT,
+                                ISAVE_NFREE, ISAVE_ILEAVE, ISAVE_NENTER, ISAVE_NINTOL,
+                                ISAVE_IBACK, ISAVE_NSKIP, ISAVE_NSEG, ISAVE_NFGV,
+                                ISAVE_IFUN, ISAVE_LWS, ISAVE_LWA, ISAVE_ITFILE,
+                                DSAVE_EPSMCH, DSAVE_TIME1)
 from lbfgsb.port cimport setulb as _setulb
 from lbfgsb.port.errclb cimport errclb
 from lbfgsb.port.kernels cimport Kernels, kernels_for
 
-from lbfgsb.port.status import flavour_code, scipy_codes_from_task, task_from_scipy_codes
-
-def workspace_sizes(int n, int m):
-    """Lengths of ``wa``, ``iwa``, ``isave``, ``dsave``, ``lsave`` for (n, m).
-
-    Raises ``ValueError`` when ``wa`` would not be addressable with the
-    Fortran's default integer (the offsets in ``isave`` are 32-bit).
-    """
-    cdef long long lwa = 2 * <long long>m * n + 5 * <long long>n \
-        + 11 * <long long>m * m + 8 * <long long>m
-    if n < 0 or m < 0:
-        raise ValueError("n and m must be non-negative")
-    if lwa >= 2**31 - 1 or 3 * <long long>n >= 2**31 - 1:
-        raise ValueError(
-            f"the workspace for n={n}, m={m} needs {lwa} doubles, more than a "
-            "32-bit Fortran integer can index; reduce m or n")
-    return int(lwa), 3 * n, 44, 29, 4
+from lbfgsb.port.deviations import flavour_code
+from lbfgsb.port.state import scipy_codes_from_task, task_from_scipy_codes, workspace_sizes
 
 
 cdef int _flavour_code(flavour) except -1:
@@ -152,8 +144,26 @@ cdef inline _span _bspan(unsigned char[::1] v) noexcept:
     return s
 
 
-_SPAN_NAMES = ("x", "l", "u", "nbd", "f", "g", "wa", "iwa", "task", "csave",
-               "lsave", "isave", "dsave")
+# the arrays both entry points take, in the order of _state_spans
+_SPAN_NAMES = ("x", "g", "l", "u", "nbd", "wa", "iwa", "lsave", "isave", "dsave")
+
+
+cdef int _state_spans(_span* s, double[::1] x, double[::1] g, double[::1] l,
+                      double[::1] u, int[::1] nbd, double[::1] wa, int[::1] iwa,
+                      int[::1] lsave, int[::1] isave, double[::1] dsave) except -1:
+    """s[0:10]: the byte ranges of the arrays of ``_SPAN_NAMES`` (l, u and
+    nbd read only, the others written by setulb)."""
+    s[0] = _dspan(x, True)
+    s[1] = _dspan(g, True)
+    s[2] = _dspan(l, False)
+    s[3] = _dspan(u, False)
+    s[4] = _ispan(nbd, False)
+    s[5] = _dspan(wa, True)
+    s[6] = _ispan(iwa, True)
+    s[7] = _ispan(lsave, True)
+    s[8] = _ispan(isave, True)
+    s[9] = _dspan(dsave, True)
+    return 0
 
 
 cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
@@ -164,23 +174,9 @@ cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
     calls is refused before any kernel runs.
     """
     cdef int i, k
-    cdef long long mn = <long long>m * n
-    cdef long long expect[16]
-    expect[0] = mn
-    expect[1] = <long long>m * m
-    expect[2] = 4 * <long long>m * m
-    expect[3] = 1
-    expect[4] = 1 + mn
-    expect[5] = 1 + 2 * mn
-    expect[6] = expect[5] + expect[1]
-    expect[7] = expect[6] + expect[1]
-    expect[8] = expect[7] + expect[1]
-    expect[9] = expect[8] + expect[2]
-    expect[10] = expect[9] + expect[2]
-    for i in range(11, 16):
-        expect[i] = expect[i - 1] + n
-    expect[15] = expect[14] + n
-    for i in range(16):
+    cdef long long expect[ISAVE_LWA + 1]
+    wa_partition(n, m, expect)
+    for i in range(ISAVE_LWA + 1):
         if isave[i] != expect[i]:
             raise ValueError(
                 "isave does not hold the partition of wa that setulb made for "
@@ -188,9 +184,9 @@ cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
                 "the state was corrupted or belongs to another problem; "
                 "restart with task='START'")
     # mainlb's integers: isave(22..41) in Fortran numbering
-    cdef int head = isave[21 + 5], col = isave[21 + 6], itail = isave[21 + 7]
-    cdef int iupdat = isave[21 + 9], nfree = isave[21 + 16]
-    cdef int ileave = isave[21 + 18], nenter = isave[21 + 19]
+    cdef int head = isave[ISAVE_HEAD], col = isave[ISAVE_COL], itail = isave[ISAVE_ITAIL]
+    cdef int iupdat = isave[ISAVE_IUPDAT], nfree = isave[ISAVE_NFREE]
+    cdef int ileave = isave[ISAVE_ILEAVE], nenter = isave[ISAVE_NENTER]
     if not (1 <= head <= m and 0 <= col <= m and 0 <= itail <= m
             and iupdat >= 0 and 0 <= nfree <= n and 0 <= nenter <= n
             and 0 <= ileave <= n + 1):
@@ -202,13 +198,14 @@ cdef int _check_state(int n, int m, int[::1] iwa, int[::1] isave,
     # iupdat near INT_MAX wrapped to a negative col and itail in matupd, whose
     # dcopy then wrote before the start of wa (found by the ASan fuzz run).
     cdef long long cap = 2147483647LL - n - 2
-    for i in (0, 3, 4, 8, 9, 11, 12, 14):    # nintol iback nskip iter iupdat nseg nfgv ifun
-        if isave[21 + i] < 0 or isave[21 + i] > cap:
+    for i in (ISAVE_NINTOL, ISAVE_IBACK, ISAVE_NSKIP, ISAVE_ITER, ISAVE_IUPDAT,
+              ISAVE_NSEG, ISAVE_NFGV, ISAVE_IFUN):
+        if isave[i] < 0 or isave[i] > cap:
             raise ValueError(
-                f"the saved state in isave is corrupted (isave[{21 + i}] = "
-                f"{isave[21 + i]} is not a valid counter); restart with "
+                f"the saved state in isave is corrupted (isave[{i}] = "
+                f"{isave[i]} is not a valid counter); restart with "
                 "task='START'")
-    if isave[21 + 8] <= 0 and col == 0:
+    if isave[ISAVE_ITER] <= 0 and col == 0:
         # before the first NEW_X (iter = 0, hence col = 0) the index sets are
         # not read back by any routine (freev writes them in the first
         # iteration).  With col > 0 an unconstrained iteration skips freev and
@@ -310,13 +307,13 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     ga = _f64(g, "g", n)
     tv = _bytes_view(task, "task")
     cv = _bytes_view(csave, "csave")
-    lsa = _i32(lsave, "lsave", 4)
-    isa = _i32(isave, "isave", 44)
-    dsa = _f64(dsave, "dsave", 29)
-    iwaa = _i32(iwa, "iwa", 3 * <Py_ssize_t>n)
+    lsa = _i32(lsave, "lsave", LSAVE_LEN)
+    isa = _i32(isave, "isave", ISAVE_LEN)
+    dsa = _f64(dsave, "dsave", DSAVE_LEN)
+    iwaa = _i32(iwa, "iwa", IWA_PER_N * <Py_ssize_t>n)
 
-    cdef char ctask[60]
-    cdef char ccsave[60]
+    cdef char ctask[TASK_LEN]
+    cdef char ccsave[TASK_LEN]
     _load_task(tv, ctask)
     _load_task(cv, ccsave)
     cdef int info = 0, k = 0
@@ -343,20 +340,11 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
     cdef double[::1] xv = xa, lv = la, uv = ua, fv = fa, gv = ga, wv = waa, dv = dsa
     cdef int[::1] nv = nbda, iwv = iwaa, lsv = lsa, isv = isa
     cdef _span spans[13]
-    spans[0] = _dspan(xv, True)
-    spans[1] = _dspan(lv, False)
-    spans[2] = _dspan(uv, False)
-    spans[3] = _ispan(nv, False)
-    spans[4] = _dspan(fv, True)
-    spans[5] = _dspan(gv, True)
-    spans[6] = _dspan(wv, True)
-    spans[7] = _ispan(iwv, True)
-    spans[8] = _bspan(tv)
-    spans[9] = _bspan(cv)
-    spans[10] = _ispan(lsv, True)
-    spans[11] = _ispan(isv, True)
-    spans[12] = _dspan(dv, True)
-    _check_disjoint(spans, 13, _SPAN_NAMES)
+    _state_spans(spans, xv, gv, lv, uv, nv, wv, iwv, lsv, isv, dv)
+    spans[10] = _dspan(fv, True)
+    spans[11] = _bspan(tv)
+    spans[12] = _bspan(cv)
+    _check_disjoint(spans, 13, _SPAN_NAMES + ("f", "task", "csave"))
     if not task_eq(ctask, b'START'):
         _check_state(n, m, iwv, isv, task_starts(ctask, b'FG_LN'))
     with nogil:
@@ -372,9 +360,9 @@ def setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa, iwa,
 # SciPy >= 1.15's private interface
 
 # isave entries that SciPy's C stores 0-based where the Fortran stores 1-based:
-# the offsets of the wa blocks (isave[3..15]), head, itail and ileave
-_SCIPY_ZERO_BASED = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                     21 + 5, 21 + 7, 21 + 18)
+# the offsets of the wa blocks, head, itail and ileave (lbfgsb/port/state.pxd)
+_SCIPY_ZERO_BASED = tuple(range(ISAVE_LWS, ISAVE_LWA + 1)) + (ISAVE_HEAD, ISAVE_ITAIL,
+                                                                ISAVE_ILEAVE)
 
 
 def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
@@ -384,7 +372,7 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
 
     A drop-in for ``scipy.optimize._lbfgsb.setulb`` (SciPy >= 1.15): the same
     17 positional arguments, the integer task codes ``task[0:2]`` and
-    ``ln_task[0:2]`` (see ``lbfgsb.port.status``), and SciPy's state layout in
+    ``ln_task[0:2]`` (see ``lbfgsb.port.state``), and SciPy's state layout in
     ``isave``, ``dsave``, ``lsave`` and ``iwa`` (0-based offsets and variable
     numbers, epsmch and timers not stored).  It runs the port with
     ``flavour="scipy"``, so a loop copied from SciPy's ``_minimize_lbfgsb``
@@ -416,9 +404,9 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
     cdef int n = xa.shape[0]
     ta = _i32(task, "task", 2)
     lta = _i32(ln_task, "ln_task", 2)
-    isa = _i32(isave, "isave", 44)
-    dsa = _f64(dsave, "dsave", 29)
-    iwaa = _i32(iwa, "iwa", 3 * <Py_ssize_t>n)
+    isa = _i32(isave, "isave", ISAVE_LEN)
+    dsa = _f64(dsave, "dsave", DSAVE_LEN)
+    iwaa = _i32(iwa, "iwa", IWA_PER_N * <Py_ssize_t>n)
     if n > 0 and m > 0:
         # the state arrays are copied below, so the inner setulb cannot see
         # them alias the others: check here (wa, lsave: setulb checks them)
@@ -430,28 +418,16 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
             lv_ = uv_ = dsa[:1].copy()          # copied by setulb: no alias
             nv_ = isa[:1].copy()
         wv_ = _f64(wa, "wa", workspace_sizes(n, m)[0])
-        lsv_ = _i32(lsave, "lsave", 4)
+        lsv_ = _i32(lsave, "lsave", LSAVE_LEN)
     else:
-        xv_ = gv_ = lv_ = uv_ = wv_ = dsa
-        nv_ = lsv_ = isa
+        # only errclb runs: the arrays it does not see occupy no memory here
+        xv_ = gv_ = lv_ = uv_ = wv_ = np.empty(0)
+        nv_ = lsv_ = np.empty(0, np.int32)
     cdef _span sp[12]
-    sp[0] = _dspan(xv_, True)
-    sp[1] = _dspan(gv_, True)
-    sp[2] = _dspan(lv_, False)
-    sp[3] = _dspan(uv_, False)
-    sp[4] = _ispan(nv_, False)
-    sp[5] = _dspan(wv_, True)
-    sp[6] = _ispan(lsv_, True)
-    sp[7] = _ispan(ta, True)
-    sp[8] = _ispan(lta, True)
-    sp[9] = _ispan(isa, True)
-    sp[10] = _dspan(dsa, True)
-    sp[11] = _ispan(iwaa, True)
-    if n > 0 and m > 0:
-        _check_disjoint(sp, 12, ("x", "g", "l", "u", "nbd", "wa", "lsave",
-                                 "task", "ln_task", "isave", "dsave", "iwa"))
-    else:
-        _check_disjoint(&sp[7], 5, ("task", "ln_task", "isave", "dsave", "iwa"))
+    _state_spans(sp, xv_, gv_, lv_, uv_, nv_, wv_, iwaa, lsv_, isa, dsa)
+    sp[10] = _ispan(ta, True)
+    sp[11] = _ispan(lta, True)
+    _check_disjoint(sp, 12, _SPAN_NAMES + ("task", "ln_task"))
     cdef double fval = float(f)
     fa = np.array([fval])
     ctask = np.zeros(1, "S60")
@@ -476,14 +452,14 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
             isf[i] += 1
         iwf[0:n] += 1
         iwf[2 * n:3 * n] += 1
-        dsf[4] = 2.220446049250313e-16      # epsmch: SciPy keeps it static
+        dsf[DSAVE_EPSMCH] = 2.220446049250313e-16   # SciPy keeps it static
     setulb(m, xa, l, u, nbd, fa, g, factr, pgtol, wa, iwf, ctask, -1, ccsave,
            lsave, isf, dsf, maxls, flavour="scipy", kernels=kernels)
 
     # back to SciPy's layout
-    keep_isave23 = isa[23]
-    keep_dsave = dsa[4:10].copy()
-    if isf[3] != 0:
+    keep_itfile = isa[ISAVE_ITFILE]
+    keep_dsave = dsa[DSAVE_EPSMCH:DSAVE_TIME1 + 1].copy()
+    if isf[ISAVE_LWS] != 0:
         for i in _SCIPY_ZERO_BASED:
             # itail and ileave start at 0 in both codes ("not set yet")
             if isf[i] > 0:
@@ -491,11 +467,11 @@ def scipy_setulb(int m, x, l, u, nbd, f, g, double factr, double pgtol, wa,
     if not start:
         iwf[0:n] -= 1
         iwf[2 * n:3 * n] -= 1
-    isa[:44] = isf[:44]
-    isa[23] = keep_isave23                 # itfile: not written by SciPy's C
-    dsa[:29] = dsf[:29]
-    dsa[4:10] = keep_dsave                 # epsmch and timers: not written
-    iwaa[:3 * n] = iwf[:3 * n]
+    isa[:ISAVE_LEN] = isf[:ISAVE_LEN]
+    isa[ISAVE_ITFILE] = keep_itfile        # not written by SciPy's C
+    dsa[:DSAVE_LEN] = dsf[:DSAVE_LEN]
+    dsa[DSAVE_EPSMCH:DSAVE_TIME1 + 1] = keep_dsave     # epsmch, timers: not written
+    iwaa[:IWA_PER_N * n] = iwf[:IWA_PER_N * n]
     ta[0], ta[1] = scipy_codes_from_task(ctask[0])
     status, detail = scipy_codes_from_task(ccsave[0])
     if status == 4:

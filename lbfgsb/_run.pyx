@@ -10,7 +10,9 @@ Layers depend on this module; it depends only on the port.
 
 from libc.string cimport memcpy
 
-from lbfgsb.port.status cimport DEV_DRIVER_F_BY_VALUE, settask, task_starts
+from lbfgsb.port.tasks cimport settask, task_starts
+from lbfgsb.port.deviations cimport DEV_DRIVER_F_BY_VALUE
+from lbfgsb.port.state cimport ISAVE_LT, ISAVE_LR, DSAVE_FOLD
 from lbfgsb.port cimport setulb as _setulb
 
 
@@ -40,11 +42,11 @@ cdef void sync_kept(Run* r) noexcept nogil:
     the workspace, f in ``fold`` (``dsave(2)``), the values of x, g, f at
     the NEW_X that accepted it (or of x0 at the first tell).  Copy them to
     xk, gk, fk when they are read, instead of copying x and g at every
-    NEW_X (two vectors of n per iteration, ~5% of a batch round at large n)."""
+    NEW_X (two vectors of n per iteration)."""
     if r.xk != NULL and task_starts(r.task, b'FG_LN'):
-        memcpy(r.xk, &r.wa[r.isave[13] - 1], r.n * sizeof(double))   # t
-        memcpy(r.gk, &r.wa[r.isave[11] - 1], r.n * sizeof(double))   # r
-        r.fk = r.dsave[1]                                             # fold
+        memcpy(r.xk, &r.wa[r.isave[ISAVE_LT] - 1], r.n * sizeof(double))
+        memcpy(r.gk, &r.wa[r.isave[ISAVE_LR] - 1], r.n * sizeof(double))
+        r.fk = r.dsave[DSAVE_FOLD]
 
 
 cdef int run_step(Run* r) noexcept nogil:

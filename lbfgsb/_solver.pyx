@@ -20,7 +20,9 @@ import numpy as np
 
 from libc.string cimport memcpy
 
-from lbfgsb.port.status cimport TASK_LEN, settask, task_starts
+from lbfgsb.port.tasks cimport TASK_LEN, settask, task_starts
+from lbfgsb.port.state cimport (ISAVE_LEN, DSAVE_LEN, LSAVE_LEN, IWA_PER_N,
+                                ISAVE_IUPDAT, DSAVE_SBGNRM)
 from lbfgsb.port.kernels cimport kernels_for
 from lbfgsb._run cimport (Run, run_step, run_new_x, run_advance, run_tell, sync_kept,
                          running)
@@ -31,7 +33,8 @@ from lbfgsb import _options as opt
 from lbfgsb._api import inv_hess_product
 from lbfgsb import _rcomm
 from lbfgsb import _checkpoint as ckpt
-from lbfgsb.port.status import flavour_code, flavour_label, scipy_message
+from lbfgsb.port.deviations import flavour_code, flavour_label
+from lbfgsb.port.state import scipy_message, corrections
 from lbfgsb.port.kernels import kernels_code
 
 
@@ -180,7 +183,8 @@ cdef class Solver:
         if m > 0:
             lwa, liwa, lisave, ldsave, llsave = _rcomm.workspace_sizes(n, m)
         else:       # setulb ends at once with 'ERROR: M .LE. 0' (as minimize)
-            lwa, liwa, lisave, ldsave, llsave = opt.workspace_length(m, n), 3 * n, 44, 29, 4
+            lwa, liwa, lisave, ldsave, llsave = (opt.workspace_length(m, n), IWA_PER_N * n,
+                                                 ISAVE_LEN, DSAVE_LEN, LSAVE_LEN)
         self._x = np.array(x0, dtype=np.float64)
         self._l = l
         self._u = u
@@ -357,7 +361,7 @@ cdef class Solver:
         Fortran's sbgnrm, dsave(13)); NaN before the first ``tell``."""
         if self.r.nfev == 0 and not self.done:
             return np.nan
-        return self.r.dsave[12]
+        return self.r.dsave[DSAVE_SBGNRM]
 
     @property
     def status(self):
@@ -398,18 +402,15 @@ cdef class Solver:
                                "done, or stop() it first")
         cdef int n = self.r.n, m = self.r.m
         wa = self._wa
-        s = wa[0: m * n].reshape(m, n)
-        y = wa[m * n: 2 * m * n].reshape(m, n)
-        n_corrs = min(self.r.isave[30], m)  # isave(31): updates since restart
+        s, y = corrections(wa, n, m)
+        n_corrs = min(self.r.isave[ISAVE_IUPDAT], m)    # updates since restart
         sk, yk = s[:n_corrs], y[:n_corrs]
         if 4 * m * n < wa.shape[0]:
             # the pairs are under half the workspace (small n): copies, so
-            # that results do not keep whole workspaces alive (100,000
-            # problems of n = 10: 1.1 GB of workspaces against 0.16 GB)
+            # that results do not keep whole workspaces alive
             sk, yk = sk.copy(), yk.copy()
         # else views of the workspace, as in SciPy's result (a finished
-        # run's workspace no longer changes; copying 1.6 MB of pairs into new
-        # memory cost a batch ~4% of its time at n = 10,000)
+        # run's workspace no longer changes; copying large pairs costs time)
         hess_inv = inv_hess_product(sk, yk)
         status = self.status
         task = self.task

@@ -15,12 +15,12 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import lbfgsb
-from lbfgsb.port.status import DEVIATIONS, FLAVOURS, flavour_code, flavour_label
+from lbfgsb.port.deviations import DEVIATIONS, FLAVOURS, flavour_code, flavour_label
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VERIFY = (ROOT / "docs" / "VERIFY.md").read_text()
 SOURCES = {p.name: p.read_text() for p in sorted((ROOT / "lbfgsb").glob("**/*.pyx"))
-           if p.name != "status.pyx"}
+           if p.name != "deviations.pyx"}
 
 
 def rosen_fg(x):

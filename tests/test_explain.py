@@ -17,6 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.append(os.path.join(ROOT, "tools"))
 
 import lbfgsb                   # noqa: E402
+from lbfgsb.port import state   # noqa: E402
 import explain as ex            # noqa: E402
 import reference                # noqa: E402
 from dense_model import bfgs_matrix, first_minimiser_on_path, reduced_newton  # noqa: E402
@@ -28,13 +29,9 @@ def _independent_run(name, kmax, m=5):
     p = reference.get(name)
     n = p.n
     l, u, nbd = ex._bounds(p)
-    lwa, liwa, lis, lds, lls = lbfgsb.workspace_sizes(n, m)
     x = np.array(p.x0, float)
     f, g = np.zeros(1), np.zeros(n)
-    wa, iwa = np.zeros(lwa), np.zeros(liwa, np.int32)
-    isave, dsave, lsave = np.zeros(lis, np.int32), np.zeros(lds), np.zeros(lls, np.int32)
-    task, csave = np.zeros(1, "S60"), np.zeros(1, "S60")
-    task[0] = b"START"
+    wa, iwa, task, csave, lsave, isave, dsave = state.new_arrays(n, m)
     out = []
     while True:
         lbfgsb.setulb(m, x, l, u, nbd, f, g, 1e7, 1e-5, wa, iwa, task, -1,
@@ -46,14 +43,14 @@ def _independent_run(name, kmax, m=5):
             f[0] = fx
             g[:] = gx
         elif tk.startswith("NEW_X"):
-            if isave[21 + 8] > kmax:
+            if isave[state.ISAVE_ITER] > kmax:
                 return out
         else:
             return out
 
 
-def _block(wa, isave, k, length):
-    off = int(isave[k]) - 1
+def _block(wa, isave, name, length):
+    off = int(isave[state.ISAVE_LWS + state.WA_NAMES.index(name)]) - 1
     return wa[off:off + length]
 
 
@@ -64,15 +61,15 @@ def _solver_view(run, k, n):
     iter == k holds x_{k+1}; the next iteration's t block holds it too."""
     starts = [j for j, c in enumerate(run) if c[0].startswith(("FG_ST", "NEW_X"))]
     begin = [j for j in starts if (run[j][0].startswith("FG_ST") and k == 1)
-             or (run[j][0].startswith("NEW_X") and run[j][3][21 + 8] == k - 1)][0]
+             or (run[j][0].startswith("NEW_X") and run[j][3][state.ISAVE_ITER] == k - 1)][0]
     tk, x, wa, isave, dsave = run[begin + 1]
     assert tk.startswith("FG_LN")
-    iword = isave[21 + 15]
-    xcp = _block(wa, isave, 14 if iword != -1 else 10, n).copy()
-    z = _block(wa, isave, 10, n).copy()
-    end = [j for j, c in enumerate(run) if c[0].startswith("NEW_X") and c[3][21 + 8] == k][0]
+    iword = isave[state.ISAVE_IWORD]
+    xcp = _block(wa, isave, "xp" if iword != -1 else "z", n).copy()
+    z = _block(wa, isave, "z", n).copy()
+    end = [j for j, c in enumerate(run) if c[0].startswith("NEW_X") and c[3][state.ISAVE_ITER] == k][0]
     x_new = run[end][1].copy()
-    t_next = _block(run[end + 1][2], run[end + 1][3], 13, n).copy()
+    t_next = _block(run[end + 1][2], run[end + 1][3], "t", n).copy()
     return xcp, z, x_new, t_next, iword
 
 

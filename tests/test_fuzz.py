@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 import lbfgsb
+from lbfgsb.port import state
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, settings, strategies as st  # noqa: E402
@@ -665,8 +666,8 @@ def test_corpus_iteration_count_reset_does_not_hide_corrupted_index():
             a["f"][0], a["g"][:] = fg(a["x"])
         elif task.startswith(b"NEW_X"):
             nit += 1
-    assert a["isave"][21 + 6] > 0            # col
-    a["isave"][21 + 8] = 0                   # iter := 0
+    assert a["isave"][state.ISAVE_COL] > 0
+    a["isave"][state.ISAVE_ITER] = 0
     a["iwa"][:n] = 10**8                     # index out of range
     with pytest.raises(ValueError, match="corrupted"):
         call(a)
@@ -680,14 +681,15 @@ def test_corpus_overlapping_output_arrays_are_refused():
     with pytest.raises(ValueError, match="overlap"):
         call(a)
     a = new_args(n, m)
-    a["dsave"] = a["wa"][:29]
+    a["dsave"] = a["wa"][:state.DSAVE_LEN]
     with pytest.raises(ValueError, match="overlap"):
         call(a)
 
 
 @child_only
-@pytest.mark.parametrize("i", [0, 3, 4, 8, 9, 11, 12, 14])
-def test_corpus_counter_near_int_max_in_isave_is_refused(i):
+@pytest.mark.parametrize("name", ["nintol", "iback", "nskip", "iter", "iupdat", "nseg",
+                                  "nfgv", "ifun"])
+def test_corpus_counter_near_int_max_in_isave_is_refused(name):
     """iupdat = INT_MAX in isave wrapped to a negative col/itail in matupd,
     and dcopy wrote before the start of wa (ASan: heap corruption)."""
     n, m = 23, 3
@@ -697,7 +699,7 @@ def test_corpus_counter_near_int_max_in_isave_is_refused(i):
         task = call(a)
         if task.startswith(b"FG"):
             a["f"][0], a["g"][:] = fg(a["x"])
-    a["isave"][21 + i] = 2**31 - 1
+    a["isave"][state.ISAVE[name]] = 2**31 - 1
     with pytest.raises(ValueError, match="counter"):
         call(a)
 

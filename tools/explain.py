@@ -15,9 +15,9 @@ does them:
 7. the S/Y update with the curvature test s'y > epsmch * (-g0's).
 
 Every number is the solver's own, read from its state after each
-``setulb`` return (``wa`` blocks at the offsets in ``isave[3..15]``, ``iwa`` =
-index | iwhere | indx2, mainlb's scalars at ``isave[21..40]``/``dsave[0..15]``,
-dcsrch's at ``isave[42..43]``/``dsave[16..28]``; docs/GUIDE.md has the map).
+``setulb`` return, at the positions of the port's state table
+(``lbfgsb.port.state``: ``wa`` blocks at the offsets in ``isave``, ``iwa`` =
+index | iwhere | indx2, mainlb's and dcsrch's scalars; docs/GUIDE.md has the map).
 What the Fortran keeps only inside one call (the breakpoints, the
 per-component projected gradient, the reduced gradient and the Newton step
 before projection) is obtained by *re-running the solver's own compiled
@@ -66,29 +66,20 @@ def _port(new, old):
 _cauchy = _port("lbfgsb.port.cauchy", "lbfgsb._cauchy")
 _subsm = _port("lbfgsb.port.subsm", "lbfgsb._subsm")
 _projgr = _port("lbfgsb.port.projgr", "lbfgsb._util")
-_status = _port("lbfgsb.port.status", "lbfgsb._status")
+_deviations = importlib.import_module("lbfgsb.port.deviations")
+_state = importlib.import_module("lbfgsb.port.state")
 
 FTOL, GTOL = 1.0e-3, 0.9        # lnsrlb's constants passed to dcsrch
 RTOL = 1e-9                      # solver vs dense algebra (rounding of the two)
 _EPS = np.finfo(float).eps
 
-# mainlb's integers live at isave[21 + k] (Fortran isave(22 + k))
-_I = dict(nintol=0, iback=3, nskip=4, head=5, col=6, itail=7, iter=8,
-          iupdat=9, nseg=11, nfgv=12, info=13, ifun=14, iword=15, nfree=16,
-          nact=17, ileave=18, nenter=19)
-# mainlb's reals at dsave[k]
-_D = dict(theta=0, fold=1, tol=2, dnorm=3, epsmch=4, gd=10, stpmx=11,
-          sbgnrm=12, stp=13, gdold=14, dtd=15)
-# dcsrch's reals at dsave[16 + k], integers (brackt, stage) at isave[42 + k]
-_LS = dict(ginit=0, gtest=1, gx=2, gy=3, finit=4, fx=5, fy=6, stx=7, sty=8,
-           stmin=9, stmax=10, width=11, width1=12)
 
 
 def flavour_code(flavour):
     """The kernels' bitmask of ``flavour`` (the deviation registry's), refusing
     the one deviation whose kernels the replays cannot reproduce."""
-    code = _status.flavour_code(flavour)
-    if "linpack_dpofa_dtrsl" in _status._deviation_names(flavour):
+    code = _deviations.flavour_code(flavour)
+    if "linpack_dpofa_dtrsl" in _deviations._deviation_names(flavour):
         raise ValueError("explain replays the solver's cauchy/subsm with LAPACK "
                          "kernels; the deviation linpack_dpofa_dtrsl replaces them")
     return code
@@ -116,6 +107,13 @@ def load_problem(name=None, spec=None, n=None):
     return reference.get(name, n) if n is not None else reference.get(name)
 
 
+def _block_lengths(n, m, _cache={}):
+    """The lengths of the wa blocks for (n, m), in ``WA_NAMES`` order."""
+    if (n, m) not in _cache:
+        _cache[(n, m)] = [length for _, _, length in _state.wa_blocks(n, m)]
+    return _cache[(n, m)]
+
+
 class _Snap:
     """The solver's state right after one ``setulb`` return."""
 
@@ -128,57 +126,60 @@ class _Snap:
         self.n, self.m = n, m
 
     def i(self, name):
-        return int(self.isave[21 + _I[name]])
+        """An integer of mainlb or dcsrch (isave, by the state table's name)."""
+        return int(self.isave[_state.ISAVE[name]])
 
     def d(self, name):
-        return float(self.dsave[_D[name]])
+        """A real of mainlb (dsave, by the state table's name)."""
+        return float(self.dsave[_state.DSAVE[name]])
 
-    def ls(self, name):
-        return float(self.dsave[16 + _LS[name]])
+    ls = d      # dcsrch's reals: dsave(17..29)
 
-    def block(self, k, length):
-        """wa block k (isave index 3..15: ws wy sy ss wt wn snd z r d t xp wa)."""
-        off = int(self.isave[k]) - 1
-        return self.wa[off:off + length]
+    def block(self, name):
+        """The wa block ``name`` (``lbfgsb.port.state.WA_NAMES``) at the
+        offset the solver stored in isave."""
+        k = _state.WA_NAMES.index(name)
+        off = int(self.isave[_state.ISAVE_LWS + k]) - 1
+        return self.wa[off:off + _block_lengths(self.n, self.m)[k]]
 
-    def _mat(self, k, rows, cols):
-        return self.block(k, rows * cols).reshape((rows, cols), order="F")
+    def _mat(self, name, rows, cols):
+        return self.block(name).reshape((rows, cols), order="F")
 
     def ws(self):
-        return self._mat(3, self.n, self.m)
+        return self._mat("ws", self.n, self.m)
 
     def wy(self):
-        return self._mat(4, self.n, self.m)
+        return self._mat("wy", self.n, self.m)
 
     def sy(self):
-        return self._mat(5, self.m, self.m)
+        return self._mat("sy", self.m, self.m)
 
     def ss(self):
-        return self._mat(6, self.m, self.m)
+        return self._mat("ss", self.m, self.m)
 
     def wt(self):
-        return self._mat(7, self.m, self.m)
+        return self._mat("wt", self.m, self.m)
 
     def wn(self):
-        return self._mat(8, 2 * self.m, 2 * self.m)
+        return self._mat("wn", 2 * self.m, 2 * self.m)
 
     def z(self):
-        return self.block(10, self.n)
+        return self.block("z")
 
     def r(self):
-        return self.block(11, self.n)
+        return self.block("r")
 
     def dvec(self):
-        return self.block(12, self.n)
+        return self.block("d")
 
     def t(self):
-        return self.block(13, self.n)
+        return self.block("t")
 
     def xp(self):
-        return self.block(14, self.n)
+        return self.block("xp")
 
     def wa8(self):
-        return self.block(15, 8 * self.m)
+        return self.block("wa")
 
     def index(self):
         return self.iwa[:self.n]
@@ -207,13 +208,9 @@ def run(problem, kmax, n=None, m=5, flavour="fortran", kernels="scipy",
     p = load_problem(problem, n=n) if isinstance(problem, str) else problem
     n = p.n
     l, u, nbd = _bounds(p)
-    lwa, liwa, lis, lds, lls = lbfgsb.workspace_sizes(n, m)
     x = np.array(p.x0, float)
     f, g = np.zeros(1), np.zeros(n)
-    wa, iwa = np.zeros(lwa), np.zeros(liwa, np.int32)
-    isave, dsave, lsave = np.zeros(lis, np.int32), np.zeros(lds), np.zeros(lls, np.int32)
-    task, csave = np.zeros(1, "S60"), np.zeros(1, "S60")
-    task[0] = b"START"
+    wa, iwa, task, csave, lsave, isave, dsave = _state.new_arrays(n, m)
     calls = []
     done_after = None
     while True:
@@ -351,7 +348,7 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
     rep.update(sbgnrm=sbgnrm, pg=pg)
 
     # --- 2-4. the Cauchy search (mainlb skips it when unconstrained with col > 0)
-    cnstnd = bool(S.lsave[1])
+    cnstnd = bool(S.lsave[_state.LSAVE["cnstnd"]])
     ran_cauchy = cnstnd or col == 0
     nfree, nseg, iword = S.i("nfree"), S.i("nseg"), S.i("iword")
     free = S.index()[:nfree] - 1
@@ -364,7 +361,7 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
         xr, nseg_r, c2, iwh, _, _ = _replay_cauchy(S, xk, gk, l, u, nbd, theta, col, head,
                                                    sbgnrm, code, kernels)
         chk.append(("replayed cauchy: xcp == solver's xcp (bitwise)", np.array_equal(xr, xcp)))
-        if not code & _status.DEVIATIONS["cauchy_nseg_pointer"].bit:
+        if not code & _deviations.DEVIATIONS["cauchy_nseg_pointer"].bit:
             chk.append(("replayed cauchy: nseg == isave nseg", nseg_r == nseg))
         chk.append(("replayed cauchy: c == wa(2m+1:2m+2col) (bitwise)",
                     np.array_equal(c2[:2 * col], S.wa8()[2 * m:2 * m + 2 * col])))
@@ -403,8 +400,8 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
         # its last one
         ts = np.array([t for t, _ in bp])
         passed = nseg - 1 + (len(bp) == n and n > 0 and tstar >= ts.max() * (1 - RTOL)
-                             and not code & _status.DEVIATIONS["cauchy_dead_exit"].bit)
-        if not code & _status.DEVIATIONS["cauchy_nseg_pointer"].bit:
+                             and not code & _deviations.DEVIATIONS["cauchy_dead_exit"].bit)
+        if not code & _deviations.DEVIATIONS["cauchy_nseg_pointer"].bit:
             chk.append(("nseg - 1 == breakpoints passed before t* (dense)",
                         np.sum(ts < tstar * (1 - RTOL)) <= passed
                         <= np.sum(ts <= tstar * (1 + RTOL))))
@@ -496,7 +493,7 @@ def _report(p, l, u, nbd, calls, k, m, code, kernels):
         trials.append(dict(
             stp=stp, x=c.x.copy(), f=c.fx, g=c.gx.copy(), gd=gd, ftest=ftest,
             armijo=c.fx <= ftest, curvature=abs(gd) <= GTOL * (-ginit),
-            verdict=nxt.csave, brackt=bool(nxt.isave[42]), stx=nxt.ls("stx"),
+            verdict=nxt.csave, brackt=bool(nxt.i("brackt")), stx=nxt.ls("stx"),
             sty=nxt.ls("sty"), stmin=nxt.ls("stmin"), stmax=nxt.ls("stmax")))
         chk.append((f"trial {len(trials)}: g'd == g . d (dense)",
                     _close(gd, c.gx @ d, abs(gd) + np.abs(c.gx) @ np.abs(d))))

@@ -22,7 +22,10 @@ kernels       ddot, daxpy, dcopy, dscal, dnrm2, dpotrf,   BLAS / LAPACK
               dtrtrs: SciPy's or the reference-order set
 linpack       dpofa, dtrsl (the scipy114 flavour)         LINPACK
 trace         prn1lb, prn2lb, prn3lb and the iprint lines the Fortran's output
-status        task strings, deviation bits and registry
+tasks         the CHARACTER*60 task strings               the code's own
+state         isave, dsave, lsave positions; wa blocks;   the code's own
+              SciPy's task codes (the state table)
+deviations    the deviation bits and their registry       (lbfgsb.deviations())
 ============  =========================================  ==========================
 
 Nothing here allocates, raises or takes the GIL: the Python-facing layers

@@ -16,7 +16,7 @@ from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport fabs
 
 from lbfgsb.port.bmv cimport bmv
-from lbfgsb.port.status cimport DEV_CAUCHY_DEAD_EXIT, DEV_CAUCHY_NEG_OPERAND
+from lbfgsb.port.deviations cimport DEV_CAUCHY_DEAD_EXIT, DEV_CAUCHY_NEG_OPERAND
 from lbfgsb.port.trace cimport (write_cauchy_subgnorm_zero, write_cauchy_entered,
                             write_cauchy_breakpoints, write_cauchy_piece,
                             write_cauchy_fixed, write_cauchy_gcp, write_cauchy_x,

@@ -5,7 +5,7 @@ A translation of the Fortran subroutine of the same name in ``lbfgsb.f``
 1-based variable numbers, so that ``iwa`` compares with the Fortran field by field.
 """
 
-from lbfgsb.port.status cimport settask
+from lbfgsb.port.tasks cimport settask
 
 
 cdef void errclb(int n, int m, double factr, double* l, double* u, int* nbd,

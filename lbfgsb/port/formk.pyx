@@ -8,7 +8,7 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 
 
 from lbfgsb.port.kernels cimport Kernels, kernels_for
-from lbfgsb.port.status cimport DEV_FORMK_DTRTRS_BLOCKED
+from lbfgsb.port.deviations cimport DEV_FORMK_DTRTRS_BLOCKED
 
 import numpy as np
 

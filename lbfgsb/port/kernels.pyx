@@ -24,8 +24,6 @@ from scipy.linalg.cython_blas cimport ddot as s_ddot, daxpy as s_daxpy, \
     dcopy as s_dcopy, dscal as s_dscal, dnrm2 as s_dnrm2
 from scipy.linalg.cython_lapack cimport dpotrf as s_dpotrf, dtrtrs as s_dtrtrs
 
-import numpy as np
-
 KERNELS = {"scipy": KERNELS_SCIPY, "reference": KERNELS_REFERENCE}
 
 

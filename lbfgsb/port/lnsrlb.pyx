@@ -14,8 +14,8 @@ paragraph and step 4 of the L-BFGS-B Algorithm) and the conditions (2.5)-(2.6).
 from lbfgsb.port.kernels cimport Kernels, kernels_for
 from libc.math cimport fabs, sqrt
 
-from lbfgsb.port.status cimport (TASK_LEN, DEV_LNSRLB_DNRM2, DEV_LNSRLB_FMIN_SWAPPED,
-                                  settask, task_starts)
+from lbfgsb.port.tasks cimport TASK_LEN, settask, task_starts
+from lbfgsb.port.deviations cimport DEV_LNSRLB_DNRM2, DEV_LNSRLB_FMIN_SWAPPED
 from lbfgsb.port.trace cimport write_lnsrlb_ascent
 
 

@@ -13,7 +13,7 @@ Departures from Debian's Fortran, each marked where it happens:
 * ``maxls``: the Fortran gives up the line search after 20 evaluations
   (``iback .ge. 20``); the port takes the limit as an argument, default 20,
   as SciPy does.
-* ``flavour``: a bitmask of deviations (the DEV_ constants of status.pxd),
+* ``flavour``: a bitmask of deviations (the DEV_ constants of deviations.pxd),
   each a departure of SciPy's C translation from the Fortran, tested at one
   place where its name appears (``lbfgsb.deviations()``, README).
 """
@@ -22,9 +22,9 @@ from lbfgsb.port.kernels cimport Kernels
 from libc.math cimport fabs
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
-from lbfgsb.port.status cimport (settask, task_eq, task_starts, TASK_LEN,
-                             DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
-                             DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
+from lbfgsb.port.tasks cimport settask, task_eq, task_starts
+from lbfgsb.port.deviations cimport (DEV_CAUCHY_NSEG_POINTER, DEV_MAINLB_RR_DNRM2,
+                                     DEV_LINPACK_DPOFA_DTRSL, DEV_MAINLB_NO_ITFILE)
 from lbfgsb.port.linpack cimport linpack_kernels
 from lbfgsb.port.active cimport active
 from lbfgsb.port.errclb cimport errclb
@@ -143,6 +143,22 @@ cdef inline void reset_memory(int* info, int* col, int* head, double* theta,
     theta[0] = 1.0
     iupdat[0] = 0
     updatd[0] = False
+
+
+cdef inline int restart_singular(int iprint, int* info, int* col, int* head,
+                                 double* theta, int* iupdat, bint* updatd,
+                                 double cpu1, double* cpu2, double* elapsed) noexcept nogil:
+    """A singular triangular system was detected (in cauchy or in the
+    subspace step): refresh the lbfgs memory, charge the time since ``cpu1``
+    to ``elapsed`` and restart the iteration (the Fortran repeats these lines
+    at both sites).  Returns the label to go to."""
+    # iprint >= 1: format 1005
+    if iprint >= 1:
+        write_mainlb_singular()
+    reset_memory(info, col, head, theta, iupdat, updatd)
+    timer(cpu2)
+    elapsed[0] = elapsed[0] + cpu2[0] - cpu1
+    return L222
 
 
 cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
@@ -378,13 +394,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
-                # iprint >= 1: format 1005
-                if iprint >= 1:
-                    write_mainlb_singular()
-                reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
-                timer(&cpu2)
-                cachyt = cachyt + cpu2 - cpu1
-                lbl = L222
+                lbl = restart_singular(iprint, &info, &col, &head, &theta, &iupdat,
+                                       &updatd, cpu1, &cpu2, &cachyt)
                 continue
             timer(&cpu2)
             cachyt = cachyt + cpu2 - cpu1
@@ -440,13 +451,8 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if info != 0:
                 # singular triangular system detected; refresh the lbfgs
                 # memory and restart the iteration.
-                # iprint >= 1: format 1005
-                if iprint >= 1:
-                    write_mainlb_singular()
-                reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
-                timer(&cpu2)
-                sbtime = sbtime + cpu2 - cpu1
-                lbl = L222
+                lbl = restart_singular(iprint, &info, &col, &head, &theta, &iupdat,
+                                       &updatd, cpu1, &cpu2, &sbtime)
                 continue
             timer(&cpu2)
             sbtime = sbtime + cpu2 - cpu1

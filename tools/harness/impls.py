@@ -337,7 +337,7 @@ def port_spec(name):
     if name in fixed:
         return fixed[name]
     if name.startswith("port:"):
-        from lbfgsb.port.status import flavour_label
+        from lbfgsb.port.deviations import flavour_label
         spec = name[5:].split("#")[0]
         flavour, _, kernels = spec.partition("@")
         kernels = kernels or "scipy"
@@ -349,7 +349,7 @@ def port_spec(name):
 
 def port_name(flavour, kernels="scipy"):
     """The implementation name of the port under ``flavour`` (a set or text)."""
-    from lbfgsb.port.status import flavour_label
+    from lbfgsb.port.deviations import flavour_label
     return "port:" + flavour_label(flavour) + ("" if kernels == "scipy" else "@" + kernels)
 
 

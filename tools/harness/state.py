@@ -3,6 +3,14 @@ which subroutine writes which field, SciPy's layout mapped onto the
 Fortran's, and the field-by-field comparison of two states.
 
 The lowest layer of the harness: it knows nothing of implementations or runs.
+
+The names and positions of the saved fields and SciPy's task codes below are
+the harness's own copy of what the port defines once in
+lbfgsb/port/state.pyx, kept on purpose: the harness reads the Fortran's and
+SciPy's own arrays, runs where the port is not built (the port is then an
+unavailable implementation), and judges the port's scipy_setulb, which
+translates task codes with the port's table (decoding them with that same
+table would hide an error in it).  tests/test_state.py checks the two agree.
 """
 from __future__ import annotations
 
@@ -64,7 +72,8 @@ def canonical_task(text):
     return " ".join(text.split()).upper()
 
 
-#: counted.)
+#: the stages of one call in the order mainlb computes them: (stage, the
+#: subroutines that run in it)
 STAGES = (
     ("start", "setulb/mainlb initialisation (errclb, active)"),
     ("projgr0", "projgr (at x0)"),
@@ -105,11 +114,14 @@ DSAVE_NAMES = {1: "theta", 2: "fold", 3: "tol", 4: "dnorm", 5: "epsmch", 6: "cpu
                23: "fy", 24: "stx", 25: "sty", 26: "stmin", 27: "stmax",
                28: "width", 29: "width1"}
 LSAVE_NAMES = {1: "prjctd", 2: "cnstnd", 3: "boxed", 4: "updatd"}
+#: isave slots no routine writes (1-based)
+ISAVE_UNUSED = (17, 18, 19, 20, 21, 23, 32, 42)
 #: CPU-time fields: never part of a bitwise claim
 TIME_FIELDS = ("dsave.cpu1", "dsave.cachyt", "dsave.sbtime", "dsave.lnscht", "dsave.time1")
 #: fields SciPy's C does not keep (always 0 there)
 SCIPY_NOT_KEPT = ("isave.itfile", "dsave.epsmch")
-#: known state-only quirks of SciPy's C (see /work/notes/scipy_c.md, cauchy):
+#: known state-only quirks of SciPy's C (the deviation cauchy_nseg_pointer of
+#: ``lbfgsb.deviations()``):
 #: ``nseg += 1`` moves the pointer instead of counting, so nseg stays 1 and
 #: nintol counts Cauchy searches.  A difference in these fields, when the
 #: real SciPy takes part, is listed separately and does not make a lock step
@@ -195,7 +207,7 @@ _FIELD_TABLE = [
 ] + [("isave.%s" % k, ("start",), "wa offset " + k) for k in _WA_LAYOUT] + [
     ("isave.mn", ("start",), "m*n"), ("isave.mm", ("start",), "m*m"),
     ("isave.4mm", ("start",), "4*m*m"),
-] + [("isave(%d)" % i, ("start",), "unused slot") for i in (17, 18, 19, 20, 21, 23, 32, 42)] \
+] + [("isave(%d)" % i, ("start",), "unused slot") for i in ISAVE_UNUSED] \
   + [(t, ("start",), "CPU time (never compared)") for t in TIME_FIELDS]
 
 FIELDS = tuple(name for name, _, _ in _FIELD_TABLE)
@@ -285,12 +297,9 @@ def named_state(layout, n, m, x, f, g, wa, iwa, isave, dsave, lsave, task, csave
         st["isave." + nm] = np.array([int(isave[i - 1])], np.int64)
     for i, nm in DSAVE_NAMES.items():
         st["dsave." + nm] = np.array([float(dsave[i - 1])])
-    st["isave.mn"] = np.array([int(isave[0])], np.int64)
-    st["isave.mm"] = np.array([int(isave[1])], np.int64)
-    st["isave.4mm"] = np.array([int(isave[2])], np.int64)
-    for k, nm in enumerate(_WA_LAYOUT):
-        st["isave." + nm] = np.array([int(isave[3 + k])], np.int64)
-    for i in (17, 18, 19, 20, 21, 23, 32, 42):
+    for k, nm in enumerate(("mn", "mm", "4mm") + _WA_LAYOUT):     # isave(1..16)
+        st["isave." + nm] = np.array([int(isave[k])], np.int64)
+    for i in ISAVE_UNUSED:
         st["isave(%d)" % i] = np.array([int(isave[i - 1])], np.int64)
     for name, off, sz in _wa_blocks(n, m):
         st["wa." + name] = np.array(wa[off:off + sz], dtype=np.float64, copy=True)
@@ -314,7 +323,7 @@ SCIPY_TRANSFORM = {
 }
 for _k in _WA_LAYOUT:
     SCIPY_TRANSFORM["isave." + _k] = "plus1"
-for _i in (17, 18, 19, 20, 21, 23, 32, 42):
+for _i in ISAVE_UNUSED:
     SCIPY_TRANSFORM["isave(%d)" % _i] = "skip"
 del _k, _i
 
