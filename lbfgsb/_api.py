@@ -10,7 +10,7 @@ same counting, stopping rules, messages and ``OptimizeResult`` fields), and
 use SciPy's own helpers where SciPy does (``ScalarFunction`` for finite
 differences, ``MemoizeJac``, ``_wrap_callback``); x0, bounds and options are
 converted by ``lbfgsb._options`` (SciPy's conversions, vectorised).  The
-departures are listed in the README ("Departures from SciPy's interface").
+departures are listed in docs/API.md ("Departures from SciPy's interface").
 """
 
 import warnings
@@ -237,7 +237,7 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
 
     ``scipy.optimize.minimize(method='L-BFGS-B')``, call for call: the same
     arguments are accepted, with the same results, statuses, messages,
-    warnings and exceptions (the exceptions to this are listed in the README,
+    warnings and exceptions (the exceptions to this are listed in docs/API.md,
     "Departures from SciPy's interface").  Also usable as a custom method:
     ``scipy.optimize.minimize(fun, x0, method=lbfgsb.minimize, ...)``.
 

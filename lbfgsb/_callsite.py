@@ -47,7 +47,7 @@ def check_method(method, x0, bounds):
     """Raise for another method where SciPy's ``minimize`` does: after its
     bounds checks, SciPy's ``ValueError('Unknown solver ...')`` for a name
     it does not know; the port's ValueError for another of SciPy's solvers
-    (README, "Departures")."""
+    (docs/API.md, "Departures")."""
     if not callable(method):
         if bounds is not None:
             _sm._validate_bounds(_sm.standardize_bounds(bounds, x0, 'new'), x0,

@@ -144,7 +144,7 @@ cdef class Solver:
     kernels : {"scipy", "reference"}, default "scipy"
         Which BLAS/LAPACK the algorithm's kernels call: SciPy's OpenBLAS
         (bits may depend on the CPU) or the port's own reference-order set
-        (the same bits on every machine; see the README).
+        (the same bits on every machine; see docs/VERIFY.md).
     iprint : int, default -1
         The Fortran's trace level.
 

@@ -197,7 +197,7 @@ def test_minimize_accepts_and_refuses_as_scipy(row):
                                     bounds=bounds and bounds(), options=opts))
     got = _reference(x0, bounds, opts)
     if got == ("raise", "ValueError", PORT_REFUSAL):
-        return                  # the port's one refusal (README, departures)
+        return                  # the port's one refusal (docs/API.md, departures)
     assert got[0] == ref[0] and (got[0] == "ok" or got == ref), (got, ref)
 
 

@@ -61,7 +61,7 @@ def test_minimize_scipy_flavour_reproduces_scipy_bit_for_bit(name, fg, x0, bound
 @pytest.mark.parametrize("name,fg,x0,bounds,args", CASES, ids=[c[0] for c in CASES])
 def test_minimize_fortran_flavour_reaches_scipys_solution(name, fg, x0, bounds, args):
     # The default flavour differs from SciPy's C only in the rounding of three
-    # named computations (README, "Flavours"); both runs stop with the same
+    # named computations (docs/VERIFY.md, "Flavours"); both runs stop with the same
     # outcome at the same optimal value.  (Their x agree only as far as the
     # problem determines x: in Rosenbrock's flat valley, to about 1e-4.)
     ref = so.minimize(fg, x0, args=args, jac=True, bounds=bounds, method="L-BFGS-B")
@@ -226,7 +226,7 @@ def test_limits_of_any_real_value_are_accepted_as_scipy(value):
 
 def test_gradient_of_wrong_shape_raises():
     # SciPy's wrapper would read n doubles from it whatever its size (a
-    # departure: README, "Departures from SciPy's interface")
+    # departure: docs/API.md, "Departures from SciPy's interface")
     with pytest.raises(ValueError, match="gradient must have 2 elements"):
         lbfgsb.minimize(lambda x: (x @ x, np.zeros(3)), [1.0, 2.0], jac=True)
 

@@ -15,7 +15,7 @@ objective was called at and what the callback saw.
 The cases: an explicit table (``TABLE``, the known breaks of issue 15 and
 their neighbours) and a Hypothesis search over the same dimensions with a
 fixed, derandomized budget (``LBFGSB_DIFF_EXAMPLES``, default 300).  The
-port's listed departures (README, "Departures from SciPy's interface") are
+port's listed departures (docs/API.md, "Departures from SciPy's interface") are
 tested in ``test_departures_*`` instead.
 """
 
@@ -575,7 +575,7 @@ def test_generated_call_agrees_with_scipy(call):
 def _shape_of(out):
     """What must agree in the default flavour too: the exception, or the
     result's keys, the types of its values, its status and message (the
-    numbers may differ in the last bits: README, "Flavours"; on the table's
+    numbers may differ in the last bits: docs/VERIFY.md, "Flavours"; on the table's
     calls that never changes the outcome)."""
     if out[0] == "raise":
         return out
@@ -590,7 +590,7 @@ def _shape_of(out):
 def _restored(out):
     """True for an outcome that ended ABNORMAL (the Fortran restored f with
     x: ``fun`` is the objective's value at x, SciPy's the last trial's,
-    README "Departures", and so may its type be)."""
+    docs/API.md "Departures", and so may its type be)."""
     if out[0] == "result":
         return out[1]["message"][1].startswith("'ABNORMAL")
     return out[0] == "fmin" and "ABNORMAL" in dict(out[3])["task"][1]
@@ -642,7 +642,7 @@ def test_fortran_flavour_fun_after_abnormal_is_the_objectives_value_at_x(entry, 
 
 
 # ---------------------------------------------------------------------------
-# the listed departures (README, "Departures from SciPy's interface")
+# the listed departures (docs/API.md, "Departures from SciPy's interface")
 
 def _quad_fg(x):
     return float(np.sum((x - 0.7) ** 2)), 2 * (x - 0.7)

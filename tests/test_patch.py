@@ -431,7 +431,7 @@ def test_fmin_l_bfgs_b_callback_stop_iteration_is_scipys_callback_halt():
 
 
 def test_default_patch_flavour_is_scipys_bits_and_the_fortran_is_one_argument_away():
-    # a run where the flavours differ (README, "Flavours": dtd, theta): the
+    # a run where the flavours differ (docs/VERIFY.md, "Flavours": dtd, theta): the
     # patch reproduces the installed SciPy by default (code tested against
     # SciPy's numbers gets them); flavour="fortran" gives lbfgsb.minimize's
     # own default, the Fortran

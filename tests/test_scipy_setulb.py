@@ -99,7 +99,7 @@ def test_scipy_setulb_state_equals_scipys_field_by_field_after_every_call(name, 
         for key in A:
             a, b = A[key], B[key]
             if key == "ln_task" and a[0] == 4:
-                # the one state difference not reproduced (README, Flavours):
+                # the one state difference not reproduced (docs/VERIFY.md, Flavours):
                 # SciPy keeps a stale detail code after line-search convergence
                 a, b = a[:1], b[:1]
             assert_array_equal(b, a, err_msg=f"{key} after call {call}")

@@ -32,7 +32,7 @@ from pathlib import Path
 # name -> (package, paths inside it, extra pytest arguments).  Whole modules,
 # no -k selection.  Every suite but the smallest runs on pytest-xdist with two
 # workers (CI has two cores); scikit-learn's conftest then limits BLAS and
-# OpenMP to one thread per worker.  Timings on 2 cores are in the README.
+# OpenMP to one thread per worker.  Timings on 2 cores are in docs/VERIFY.md.
 XDIST = ["-n", "2"]
 SUITES = {
     "scipy-lbfgsb": ("scipy", ["optimize/tests/test_lbfgsb_setulb.py",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a fresh machine for lbfgsb: Debian's Fortran L-BFGS-B (the reference),
+# Set up a fresh machine for lbfgsb: Debian's Fortran L-BFGS-B (the Fortran the port is checked against),
 # the Python build and test dependencies, and the package itself.
 # Idempotent; runs as root (apt-get) or as a user who already has liblbfgsb0.
 set -euo pipefail

@@ -39,7 +39,7 @@ bit : int
 _SCIPY_C = "SciPy >= 1.15 C (scipy/optimize/__lbfgsb.c)"
 _SCIPY_F = "SciPy <= 1.14 Fortran (scipy/optimize/lbfgsb_src/)"
 
-#: the switches, in the order of the README's table
+#: the switches, in the order of docs/VERIFY.md's table
 DEVIATIONS = {d.name: d for d in (
     Deviation("lnsrlb_dnrm2", "lnsrlb", _SCIPY_C,
               "dnorm = dnrm2(d), dtd = dnorm**2 (Fortran: dtd = ddot(d,d), dnorm = sqrt(dtd))",

@@ -65,7 +65,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
     if not task_starts(task, b'FG_LN'):
         if flavour & DEV_LNSRLB_DNRM2:
             # deviation lnsrlb_dnrm2 (SciPy's C): it takes the norm first, with dnrm2, and
-            # squares it (different bits from ddot; see README, flavours)
+            # squares it (different bits from ddot; see docs/VERIFY.md, flavours)
             # dnorm := ||d||_2   (n x 1)
             dnorm[0] = kn.dnrm2(&n, d, &one_i)
             dtd[0] = dnorm[0] * dnorm[0]

@@ -15,7 +15,7 @@ Departures from Debian's Fortran, each marked where it happens:
   as SciPy does.
 * ``flavour``: a bitmask of deviations (the DEV_ constants of deviations.pxd),
   each a departure of SciPy's C translation from the Fortran, tested at one
-  place where its name appears (``lbfgsb.deviations()``, README).
+  place where its name appears (``lbfgsb.deviations()``, docs/VERIFY.md).
 """
 
 from lbfgsb.port.kernels cimport Kernels
@@ -545,7 +545,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 r[i] = g[i] - r[i]
             if flavour & DEV_MAINLB_RR_DNRM2:
                 # deviation mainlb_rr_dnrm2: SciPy's C squares dnrm2(r) (other bits
-                # than ddot; see README, flavours)
+                # than ddot; see docs/VERIFY.md, flavours)
                 # rr := ||r||_2^2   (n x 1)
                 ddum = kn.dnrm2(&n, r, &one)
                 rr = ddum * ddum
