@@ -275,9 +275,9 @@ def test_edit_descriptors_and_list_directed_reals_match_gfortran(fortran_dir):
                          check=True).stdout.splitlines()
     assert len(out) == 2 * len(vals)
     for i, v in enumerate(vals):
-        ours = "|".join([FF.py_fmt_ed(v, 12, 5, "D"), FF.py_fmt_ed(v, 11, 4, "D"),
-                         FF.py_fmt_ed(v, 10, 3, "D"), FF.py_fmt_ed(v, 10, 3, "E"),
-                         FF.py_fmt_ed(v, 7, 1, "D"), FF.py_fmt_ed(v, 25, 16, "D")])
+        ours = "|".join([FF.py_fmt("D", v, 12, 5), FF.py_fmt("D", v, 11, 4),
+                         FF.py_fmt("D", v, 10, 3), FF.py_fmt("E", v, 10, 3),
+                         FF.py_fmt("D", v, 7, 1), FF.py_fmt("D", v, 25, 16)])
         assert ours == out[2 * i], repr(v)
         assert FF.py_ld_line([v]) == out[2 * i + 1], repr(v)
 
@@ -307,7 +307,7 @@ def test_integer_fields_match_gfortran_including_overflow_asterisks(fortran_dir)
     out = subprocess.run([exe], input="\n".join(map(str, vals)) + "\n", capture_output=True,
                          text=True, check=True).stdout.splitlines()
     for i, k in enumerate(vals):
-        ours = "".join(FF.py_fmt_i(k, w) + "|" for w in (3, 5, 6, 9))
+        ours = "".join(FF.py_fmt("I", k, w) + "|" for w in (3, 5, 6, 9))
         assert ours == out[2 * i], k
         assert FF.py_ld_line([k]) == out[2 * i + 1], k
 
@@ -324,8 +324,8 @@ end program
 def test_character_fields_are_right_justified_or_cut_like_gfortran(fortran_dir):
     exe = _compile(fortran_dir, "chars", A_PROGRAM)
     out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
-    ours = "|".join([FF.py_fmt_a(b"X =", 4), FF.py_fmt_a(b"X0 =", 4), FF.py_fmt_a(b"", 4),
-                     FF.py_fmt_a(b"abcd", 2), FF.py_fmt_a(b"xy", 1)])
+    ours = "|".join(FF.py_fmt("A", s, w) for s, w in
+                    [(b"X =", 4), (b"X0 =", 4), (b"", 4), (b"abcd", 2), (b"xy", 1)])
     assert ours + "\n" == out
 
 
@@ -525,7 +525,7 @@ FIRST_LEVEL = {
 def test_every_message_of_trace_pxd_has_a_test_entry_point():
     pxd = open(os.path.join(os.path.dirname(__file__), "..", "lbfgsb", "port",
                             "trace.pxd")).read()
-    names = set(re.findall(r"cdef inline void write_(\w+)\(", pxd))
+    names = set(re.findall(r"cdef void write_(\w+)\(", pxd))
     assert names == set(P.MESSAGES) == set(FIRST_LEVEL)
 
 

@@ -276,30 +276,20 @@ cdef void ld_real(Line* r, double x) noexcept nogil:
 # ---------------------------------------------------------------------------
 # Test shims
 
-def py_fmt_ed(double x, int w, int d, str ech="D"):
-    """Test shim: 1P,Dw.d / 1P,Ew.d field."""
+def py_fmt(str edit, value, int w, int d=0):
+    """Test shim: one field of width w: edit "D" or "E" (1P,Dw.d / 1P,Ew.d of a
+    float), "I" (Iw of an int) or "A" (Aw of bytes)."""
     cdef char out[128]
     if w < 1 or w > 100 or d < 0 or d > 40:
         raise ValueError("unsupported width")
-    fmt_ed(out, x, w, d, ord(ech))
-    return out.decode('latin-1')
-
-
-def py_fmt_i(int v, int w):
-    """Test shim: Iw field."""
-    cdef char out[128]
-    if w < 1 or w > 100:
-        raise ValueError("unsupported width")
-    fmt_i(out, v, w)
-    return out.decode('latin-1')
-
-
-def py_fmt_a(bytes s, int w):
-    """Test shim: Aw field of a character value."""
-    cdef char out[128]
-    if w < 1 or w > 100:
-        raise ValueError("unsupported width")
-    fmt_a(out, s, w)
+    if edit in ("D", "E"):
+        fmt_ed(out, value, w, d, ord(edit))
+    elif edit == "I":
+        fmt_i(out, value, w)
+    elif edit == "A":
+        fmt_a(out, value, w)
+    else:
+        raise ValueError(f"unsupported edit descriptor {edit!r}")
     return out.decode('latin-1')
 
 

@@ -147,6 +147,12 @@ cdef void prn2lb(int n, double* x, double f, double* g, int iprint,
             _fmt2001(iter, f, sbgnrm)
 
 
+cdef void _xi(Line* r, int nx, int v, int w) noexcept nogil:
+    """nx X followed by Iw."""
+    rec_x(r, nx)
+    rec_i(r, v, w)
+
+
 cdef void prn3lb(int n, double* x, double f, char* task, int iprint, int info,
                  int itfile, int iter, int nfgv, int nintol, int nskip,
                  int nact, double sbgnrm, double time, int nseg, char* word,
@@ -180,16 +186,11 @@ cdef void prn3lb(int n, double* x, double f, char* task, int iprint, int info,
         # format 3005: (i5,2(1x,i6),(1x,i6),(2x,i4),(1x,i5),1p,2(2x,d10.3))
         rec_begin(&r)
         rec_i(&r, n, 5)
-        rec_x(&r, 1)
-        rec_i(&r, iter, 6)
-        rec_x(&r, 1)
-        rec_i(&r, nfgv, 6)
-        rec_x(&r, 1)
-        rec_i(&r, nintol, 6)
-        rec_x(&r, 2)
-        rec_i(&r, nskip, 4)
-        rec_x(&r, 1)
-        rec_i(&r, nact, 5)
+        _xi(&r, 1, iter, 6)
+        _xi(&r, 1, nfgv, 6)
+        _xi(&r, 1, nintol, 6)
+        _xi(&r, 2, nskip, 4)
+        _xi(&r, 1, nact, 5)
         rec_x(&r, 2)
         rec_ed(&r, sbgnrm, 10, 3, b'D')
         rec_x(&r, 2)
@@ -299,165 +300,200 @@ cdef void _dist(const char* label, double v) noexcept nogil:
     rec_end(&r)
 
 
-cdef void msg_cauchy_subgnorm_zero() noexcept nogil:
-    _ld1(b"Subgnorm = 0.  GCP = X.")
+# Each write_* is one Fortran write statement (or the group under one IF) of
+# the routine it is named after, under the Fortran's condition on iprint.
+
+cdef void write_cauchy_subgnorm_zero(int iprint) noexcept nogil:
+    if iprint >= 0:
+        _ld1(b"Subgnorm = 0.  GCP = X.")
 
 
-cdef void msg_cauchy_entered() noexcept nogil:
-    writeln(b"")
-    writeln(b"---------------- CAUCHY entered-------------------")
+cdef void write_cauchy_entered(int iprint) noexcept nogil:
+    if iprint >= 99:
+        # format 3010
+        writeln(b"")
+        writeln(b"---------------- CAUCHY entered-------------------")
 
 
-cdef void msg_cauchy_breakpoints(int nbreak) noexcept nogil:
-    _ld_sis(b"There are ", nbreak, b"  breakpoints ")
+cdef void write_cauchy_breakpoints(int iprint, int nbreak) noexcept nogil:
+    if iprint >= 99:
+        _ld_sis(b"There are ", nbreak, b"  breakpoints ")
 
 
-cdef void msg_cauchy_piece(int nseg, double f1, double f2, double dt,
+cdef void write_cauchy_piece(int iprint, int nseg, double f1, double f2, double dt,
                              double dtm) noexcept nogil:
-    writeln(b"")                   # format 4011 begins with '/'
-    _piece(nseg, f1, f2)
-    _dist(b"Distance to the next break point =  ", dt)
-    _dist(b"Distance to the stationary point =  ", dtm)
+    if dt != 0.0 and iprint >= 100:
+        writeln(b"")                   # format 4011 begins with '/'
+        _piece(nseg, f1, f2)
+        _dist(b"Distance to the next break point =  ", dt)
+        _dist(b"Distance to the stationary point =  ", dtm)
 
 
-cdef void msg_cauchy_fixed(int ibp) noexcept nogil:
-    _ld_sis(b"Variable  ", ibp, b"  is fixed.")
+cdef void write_cauchy_fixed(int iprint, int ibp) noexcept nogil:
+    if iprint >= 100:
+        _ld_sis(b"Variable  ", ibp, b"  is fixed.")
 
 
-cdef void msg_cauchy_gcp(int nseg, double f1, double f2,
+cdef void write_cauchy_gcp(int iprint, int nseg, double f1, double f2,
                            double dtm) noexcept nogil:
-    writeln(b"")                   # write(6,*) with no items
-    _ld1(b"GCP found in this segment")
-    _piece(nseg, f1, f2)
-    _dist(b"Distance to the stationary point =  ", dtm)
+    if iprint >= 99:
+        writeln(b"")                   # write(6,*) with no items
+        _ld1(b"GCP found in this segment")
+        _piece(nseg, f1, f2)
+        _dist(b"Distance to the stationary point =  ", dtm)
 
 
-cdef void msg_cauchy_x(int n, double* xcp) noexcept nogil:
-    writeln(b"Cauchy X =  ")
-    _rows(n, xcp)
+cdef void write_cauchy_x(int iprint, int n, double* xcp) noexcept nogil:
+    if iprint > 100:
+        # format 1010
+        writeln(b"Cauchy X =  ")
+        _rows(n, xcp)
 
 
-cdef void msg_cauchy_exit() noexcept nogil:
-    writeln(b"")
-    writeln(b"---------------- exit CAUCHY----------------------")
-    writeln(b"")
+cdef void _banner(int iprint, const char* text) noexcept nogil:
+    """A format (/,'text',/) written if iprint >= 99: a routine's entry or
+    exit banner between empty lines."""
+    if iprint >= 99:
+        writeln(b"")
+        writeln(text)
+        writeln(b"")
 
 
-cdef void msg_subsm_entered() noexcept nogil:
-    writeln(b"")
-    writeln(b"----------------SUBSM entered-----------------")
-    writeln(b"")
+cdef void write_cauchy_exit(int iprint) noexcept nogil:
+    _banner(iprint, b"---------------- exit CAUCHY----------------------")   # format 2010
 
 
-cdef void msg_subsm_positive_dir() noexcept nogil:
-    _ld1(b" Positive dir derivative in projection ")
-    _ld1(b" Using the backtracking step ")
+cdef void write_subsm_entered(int iprint) noexcept nogil:
+    _banner(iprint, b"----------------SUBSM entered-----------------")   # format 1001
 
 
-cdef void msg_subsm_exit() noexcept nogil:
-    writeln(b"")
-    writeln(b"----------------exit SUBSM --------------------")
-    writeln(b"")
+cdef void write_subsm_positive_dir(int iprint) noexcept nogil:
+    if iprint >= 0:
+        _ld1(b" Positive dir derivative in projection ")
+        _ld1(b" Using the backtracking step ")
 
 
-cdef void msg_lnsrlb_ascent(double gd) noexcept nogil:
+cdef void write_subsm_exit(int iprint) noexcept nogil:
+    _banner(iprint, b"----------------exit SUBSM --------------------")   # format 1004
+
+
+cdef void write_lnsrlb_ascent(int iprint, double gd) noexcept nogil:
     cdef Line r
-    rec_begin(&r)
-    ld_str(&r, b" ascent direction in projection gd = ")
-    ld_real(&r, gd)
-    rec_end(&r)
+    if iprint >= 0:
+        rec_begin(&r)
+        ld_str(&r, b" ascent direction in projection gd = ")
+        ld_real(&r, gd)
+        rec_end(&r)
 
 
-cdef void msg_active_infeasible() noexcept nogil:
-    _ld1(b"The initial X is infeasible.  Restart with its projection.")
+cdef void write_active_infeasible(int iprint, bint prjctd) noexcept nogil:
+    if iprint >= 0 and prjctd:
+        _ld1(b"The initial X is infeasible.  Restart with its projection.")
 
 
-cdef void msg_active_unconstrained() noexcept nogil:
-    _ld1(b"This problem is unconstrained.")
+cdef void write_active_unconstrained(int iprint, bint cnstnd) noexcept nogil:
+    if iprint >= 0 and not cnstnd:
+        _ld1(b"This problem is unconstrained.")
 
 
-cdef void msg_active_nbdd(int nbdd) noexcept nogil:
+cdef void write_active_nbdd(int iprint, int nbdd) noexcept nogil:
     cdef Line r
-    writeln(b"")
-    rec_begin(&r)
-    rec_lit(&r, b"At X0 ")
-    rec_i(&r, nbdd, 9)
-    rec_lit(&r, b" variables are exactly at the bounds")
-    rec_end(&r)
+    if iprint > 0:
+        # format 1001
+        writeln(b"")
+        rec_begin(&r)
+        rec_lit(&r, b"At X0 ")
+        rec_i(&r, nbdd, 9)
+        rec_lit(&r, b" variables are exactly at the bounds")
+        rec_end(&r)
 
 
-cdef void msg_freev_leaves(int k) noexcept nogil:
-    _ld_sis(b"Variable ", k, b" leaves the set of free variables")
+cdef void write_freev_leaves(int iprint, int k) noexcept nogil:
+    if iprint >= 100:
+        _ld_sis(b"Variable ", k, b" leaves the set of free variables")
 
 
-cdef void msg_freev_enters(int k) noexcept nogil:
-    _ld_sis(b"Variable ", k, b" enters the set of free variables")
+cdef void write_freev_enters(int iprint, int k) noexcept nogil:
+    if iprint >= 100:
+        _ld_sis(b"Variable ", k, b" enters the set of free variables")
 
 
-cdef void msg_freev_counts(int nleave, int nenter) noexcept nogil:
+cdef void write_freev_counts(int iprint, int nleave, int nenter) noexcept nogil:
     cdef Line r
-    rec_begin(&r)
-    ld_int(&r, nleave)
-    ld_str(&r, b" variables leave; ")
-    ld_int(&r, nenter)
-    ld_str(&r, b" variables enter")
-    rec_end(&r)
+    if iprint >= 99:
+        rec_begin(&r)
+        ld_int(&r, nleave)
+        ld_str(&r, b" variables leave; ")
+        ld_int(&r, nenter)
+        ld_str(&r, b" variables enter")
+        rec_end(&r)
 
 
-cdef void msg_freev_nfree(int nfree, int iterp1) noexcept nogil:
+cdef void write_freev_nfree(int iprint, int nfree, int iterp1) noexcept nogil:
     cdef Line r
-    rec_begin(&r)
-    ld_int(&r, nfree)
-    ld_str(&r, b" variables are free at GCP ")
-    ld_int(&r, iterp1)
-    rec_end(&r)
+    if iprint >= 99:
+        rec_begin(&r)
+        ld_int(&r, nfree)
+        ld_str(&r, b" variables are free at GCP ")
+        ld_int(&r, iterp1)
+        rec_end(&r)
 
 
-cdef void msg_mainlb_iteration(int iter) noexcept nogil:
+cdef void write_mainlb_iteration(int iprint, int iter) noexcept nogil:
     cdef Line r
-    writeln(b"")
-    writeln(b"")
-    rec_begin(&r)
-    rec_lit(&r, b"ITERATION ")
-    rec_i(&r, iter, 5)
-    rec_end(&r)
+    if iprint >= 99:
+        # format 1001
+        writeln(b"")
+        writeln(b"")
+        rec_begin(&r)
+        rec_lit(&r, b"ITERATION ")
+        rec_i(&r, iter, 5)
+        rec_end(&r)
 
 
-cdef void msg_mainlb_iterate(int iter, double f, double sbgnrm) noexcept nogil:
-    _fmt2001(iter, f, sbgnrm)
+cdef void write_mainlb_iterate(int iprint, int iter, double fval,
+                               double sbgnrm) noexcept nogil:
+    # (fval for the Fortran's f: Cython's conversion of this function to a
+    # Python callable, for MESSAGES, cannot take an argument named f)
+    if iprint >= 1:
+        _fmt2001(iter, fval, sbgnrm)   # format 1002
 
 
-cdef void msg_mainlb_skipped(double dr, double ddum) noexcept nogil:
+cdef void write_mainlb_skipped(int iprint, double dr, double ddum) noexcept nogil:
     cdef Line r
-    rec_begin(&r)
-    rec_lit(&r, b"  ys=")
-    rec_ed(&r, dr, 10, 3, b'E')
-    rec_lit(&r, b"  -gs=")
-    rec_ed(&r, ddum, 10, 3, b'E')
-    rec_lit(&r, b" BFGS update SKIPPED")
-    rec_end(&r)
+    if iprint >= 1:
+        # format 1004
+        rec_begin(&r)
+        rec_lit(&r, b"  ys=")
+        rec_ed(&r, dr, 10, 3, b'E')
+        rec_lit(&r, b"  -gs=")
+        rec_ed(&r, ddum, 10, 3, b'E')
+        rec_lit(&r, b" BFGS update SKIPPED")
+        rec_end(&r)
 
 
-cdef void _refresh(const char* what) noexcept nogil:
-    writeln(b"")
-    writeln(what)
-    writeln(b"   refresh the lbfgs memory and restart the iteration.")
+cdef void _refresh(int iprint, const char* what) noexcept nogil:
+    """formats 1005-1008 of mainlb: (/,what,/,'   refresh ...')."""
+    if iprint >= 1:
+        writeln(b"")
+        writeln(what)
+        writeln(b"   refresh the lbfgs memory and restart the iteration.")
 
 
-cdef void msg_mainlb_singular() noexcept nogil:
-    _refresh(b" Singular triangular system detected;")
+cdef void write_mainlb_singular(int iprint) noexcept nogil:
+    _refresh(iprint, b" Singular triangular system detected;")
 
 
-cdef void msg_mainlb_formk_notpd() noexcept nogil:
-    _refresh(b" Nonpositive definiteness in Cholesky factorization in formk;")
+cdef void write_mainlb_formk_notpd(int iprint) noexcept nogil:
+    _refresh(iprint, b" Nonpositive definiteness in Cholesky factorization in formk;")
 
 
-cdef void msg_mainlb_formt_notpd() noexcept nogil:
-    _refresh(b" Nonpositive definiteness in Cholesky factorization in formt;")
+cdef void write_mainlb_formt_notpd(int iprint) noexcept nogil:
+    _refresh(iprint, b" Nonpositive definiteness in Cholesky factorization in formt;")
 
 
-cdef void msg_mainlb_bad_direction() noexcept nogil:
-    _refresh(b" Bad direction in the line search;")
+cdef void write_mainlb_bad_direction(int iprint) noexcept nogil:
+    _refresh(iprint, b" Bad direction in the line search;")
 
 
 # ---------------------------------------------------------------------------
