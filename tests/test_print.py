@@ -1,4 +1,5 @@
-"""The iprint trace (lbfgsb.port.trace) against the Fortran, byte for byte.
+"""The iprint trace (lbfgsb.port.trace, on lbfgsb.port.fortran_format's
+edit descriptors) against the Fortran, byte for byte.
 
 References: prn1lb_/prn2lb_/prn3lb_ of Debian's liblbfgsb.so.0 called through
 ctypes with fd 1 redirected into a temporary file (gfortran's unit 6 flushed
@@ -12,6 +13,7 @@ import ctypes.util
 import io
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -21,6 +23,7 @@ import tempfile
 import numpy as np
 import pytest
 
+from lbfgsb.port import fortran_format as FF
 from lbfgsb.port import trace as P
 
 LIB = "/usr/lib/x86_64-linux-gnu/liblbfgsb.so.0"
@@ -272,11 +275,11 @@ def test_edit_descriptors_and_list_directed_reals_match_gfortran(fortran_dir):
                          check=True).stdout.splitlines()
     assert len(out) == 2 * len(vals)
     for i, v in enumerate(vals):
-        ours = "|".join([P.py_fmt_ed(v, 12, 5, "D"), P.py_fmt_ed(v, 11, 4, "D"),
-                         P.py_fmt_ed(v, 10, 3, "D"), P.py_fmt_ed(v, 10, 3, "E"),
-                         P.py_fmt_ed(v, 7, 1, "D"), P.py_fmt_ed(v, 25, 16, "D")])
+        ours = "|".join([FF.py_fmt("D", v, 12, 5), FF.py_fmt("D", v, 11, 4),
+                         FF.py_fmt("D", v, 10, 3), FF.py_fmt("E", v, 10, 3),
+                         FF.py_fmt("D", v, 7, 1), FF.py_fmt("D", v, 25, 16)])
         assert ours == out[2 * i], repr(v)
-        assert P.py_ld_line([v]) == out[2 * i + 1], repr(v)
+        assert FF.py_ld_line([v]) == out[2 * i + 1], repr(v)
 
 
 INT_PROGRAM = """
@@ -304,9 +307,26 @@ def test_integer_fields_match_gfortran_including_overflow_asterisks(fortran_dir)
     out = subprocess.run([exe], input="\n".join(map(str, vals)) + "\n", capture_output=True,
                          text=True, check=True).stdout.splitlines()
     for i, k in enumerate(vals):
-        ours = "".join(P.py_fmt_i(k, w) + "|" for w in (3, 5, 6, 9))
+        ours = "".join(FF.py_fmt("I", k, w) + "|" for w in (3, 5, 6, 9))
         assert ours == out[2 * i], k
-        assert P.py_ld_line([k]) == out[2 * i + 1], k
+        assert FF.py_ld_line([k]) == out[2 * i + 1], k
+
+
+A_PROGRAM = """
+program chars
+  implicit none
+  write(6,'(a4,a,a4,a,a4,a,a2,a,a1)') 'X =','|','X0 =','|','','|','abcd','|','xy'
+end program
+"""
+
+
+@needs_gfortran
+def test_character_fields_are_right_justified_or_cut_like_gfortran(fortran_dir):
+    exe = _compile(fortran_dir, "chars", A_PROGRAM)
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    ours = "|".join(FF.py_fmt("A", s, w) for s, w in
+                    [(b"X =", 4), (b"X0 =", 4), (b"", 4), (b"abcd", 2), (b"xy", 1)])
+    assert ours + "\n" == out
 
 
 LD_PROGRAM = """
@@ -332,13 +352,13 @@ def test_list_directed_records_separate_items_like_gfortran(fortran_dir):
     exe = _compile(fortran_dir, "ld", LD_PROGRAM)
     out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout.splitlines()
     ours = [
-        P.py_ld_line(["N = ", 5, "    M = ", -17]),
-        P.py_ld_line(["LINE SEARCH", 3, " times; norm of step = ", 0.5]),
-        P.py_ld_line(["a", "b", "c"]),
-        P.py_ld_line([1, 2, "x", 3.25, "y", "z", -0.1, 7]),
-        P.py_ld_line([]),
-        P.py_ld_line([" F =", -5e-324, 1.7976931348623157e308, math.nan, math.inf, -math.inf]),
-        P.py_ld_line([2147483647, -2147483648, 1e-2]),
+        FF.py_ld_line(["N = ", 5, "    M = ", -17]),
+        FF.py_ld_line(["LINE SEARCH", 3, " times; norm of step = ", 0.5]),
+        FF.py_ld_line(["a", "b", "c"]),
+        FF.py_ld_line([1, 2, "x", 3.25, "y", "z", -0.1, 7]),
+        FF.py_ld_line([]),
+        FF.py_ld_line([" F =", -5e-324, 1.7976931348623157e308, math.nan, math.inf, -math.inf]),
+        FF.py_ld_line([2147483647, -2147483648, 1e-2]),
     ]
     assert ours == out
 
@@ -420,6 +440,12 @@ end program
 """
 
 
+def _say(name, *args):
+    """Write message `name` (its write_* without the prefix) at an iprint at
+    which every message prints."""
+    P.MESSAGES[name](101, *args)
+
+
 @needs_gfortran
 def test_messages_of_the_other_routines_match_their_fortran_writes(fortran_dir):
     exe = _compile(fortran_dir, "msg", MSG_PROGRAM)
@@ -428,7 +454,7 @@ def test_messages_of_the_other_routines_match_their_fortran_writes(fortran_dir):
          3.0, 4.0, 5.0, 6.0]
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        m = P.py_message
+        m = _say
         m("cauchy_subgnorm_zero")
         m("cauchy_entered")
         m("cauchy_breakpoints", 7)
@@ -445,8 +471,8 @@ def test_messages_of_the_other_routines_match_their_fortran_writes(fortran_dir):
         m("subsm_exit")
         m("lnsrlb_ascent", 1.25e-3)
         m("lnsrlb_ascent", 0.0)
-        m("active_infeasible")
-        m("active_unconstrained")
+        m("active_infeasible", True)
+        m("active_unconstrained", False)
         m("active_nbdd", 17)
         m("active_nbdd", 1234567890)
         m("freev_leaves", 5)
@@ -464,6 +490,65 @@ def test_messages_of_the_other_routines_match_their_fortran_writes(fortran_dir):
     assert buf.getvalue() == ref
 
 
+# The Fortran's condition on iprint of each message (lbfgsb.f), as the lowest
+# iprint that prints it, with arguments that meet its other conditions.
+FIRST_LEVEL = {
+    "cauchy_subgnorm_zero": (0, ()),
+    "cauchy_entered": (99, ()),
+    "cauchy_breakpoints": (99, (7,)),
+    "cauchy_piece": (100, (3, 1.0, 2.0, 0.5, 0.25)),
+    "cauchy_fixed": (100, (42,)),
+    "cauchy_gcp": (99, (3, 1.0, 2.0, 0.25)),
+    "cauchy_x": (101, ([1.0, 2.0],)),
+    "cauchy_exit": (99, ()),
+    "subsm_entered": (99, ()),
+    "subsm_positive_dir": (0, ()),
+    "subsm_exit": (99, ()),
+    "lnsrlb_ascent": (0, (1e-3,)),
+    "active_infeasible": (0, (True,)),
+    "active_unconstrained": (0, (False,)),
+    "active_nbdd": (1, (17,)),
+    "freev_leaves": (100, (5,)),
+    "freev_enters": (100, (6,)),
+    "freev_counts": (99, (2, 3)),
+    "freev_nfree": (99, (10, 4)),
+    "mainlb_iteration": (99, (7,)),
+    "mainlb_iterate": (1, (12, 1.5, 0.25)),
+    "mainlb_skipped": (1, (1e-20, -2.5e-3)),
+    "mainlb_singular": (1, ()),
+    "mainlb_formk_notpd": (1, ()),
+    "mainlb_formt_notpd": (1, ()),
+    "mainlb_bad_direction": (1, ()),
+}
+
+
+def test_every_message_of_trace_pxd_has_a_test_entry_point():
+    pxd = open(os.path.join(os.path.dirname(__file__), "..", "lbfgsb", "port",
+                            "trace.pxd")).read()
+    names = set(re.findall(r"cdef void write_(\w+)\(", pxd))
+    assert names == set(P.MESSAGES) == set(FIRST_LEVEL)
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_LEVEL))
+def test_each_message_prints_from_its_fortran_iprint_level_up(name):
+    level, args = FIRST_LEVEL[name]
+    for iprint in (-2**31, -1, level - 1, level, level + 1, 2**31 - 1):
+        out, _ = _ours(P.MESSAGES[name], iprint, *args)
+        assert (out != "") == (iprint >= level), iprint
+
+
+def test_the_other_conditions_of_a_message_hold_it_back():
+    # cauchy: a piece is printed only when dt != 0; active: infeasible x0
+    # only when projected, 'unconstrained' only when not constrained
+    for call in [lambda: P.MESSAGES["cauchy_piece"](101, 3, 1.0, 2.0, 0.0, 0.25),
+                 lambda: P.MESSAGES["cauchy_piece"](101, 3, 1.0, 2.0, -0.0, 0.25),
+                 lambda: P.MESSAGES["active_infeasible"](101, False),
+                 lambda: P.MESSAGES["active_unconstrained"](101, True)]:
+        assert _ours(call) == ("", None)
+    out, _ = _ours(P.MESSAGES["cauchy_piece"], 100, 3, 1.0, 2.0, math.nan, 0.25)
+    assert "Distance to the next break point =          NaN" in out
+
+
 # ---------------------------------------------------------------------------
 # the writer
 
@@ -471,7 +556,7 @@ def test_messages_of_the_other_routines_match_their_fortran_writes(fortran_dir):
 def test_trace_goes_to_the_current_sys_stdout():
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        P.py_message("active_unconstrained")
+        P.MESSAGES["active_unconstrained"](0, False)
     assert buf.getvalue() == " This problem is unconstrained.\n"
 
 
@@ -505,7 +590,7 @@ def test_a_failing_stdout_does_not_raise_from_the_kernel():
         with contextlib.redirect_stdout(Broken()):
             P.py_prn1lb(1, 5, [0.0], [1.0], [0.5], 0, 0, EPS)   # must not raise
         with contextlib.redirect_stdout(None):
-            P.py_message("active_unconstrained")                # sys.stdout is None: silent
+            P.MESSAGES["active_unconstrained"](0, False)        # sys.stdout is None: silent
     finally:
         sys.unraisablehook = old_hook
     assert seen and all(t is OSError for t in seen)

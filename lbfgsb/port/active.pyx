@@ -56,16 +56,9 @@ cdef void active(int n, double* l, double* u, int* nbd, double* x,
             else:
                 iwhere[i - 1] = 0
 
-    # iprint >= 0: if prjctd, 'The initial X is infeasible.  Restart with its projection.'
-    #              if not cnstnd, 'This problem is unconstrained.'
-    # iprint > 0:  format 1001 with nbdd
-    if iprint >= 0:
-        if prjctd[0]:
-            write_active_infeasible()
-        if not cnstnd[0]:
-            write_active_unconstrained()
-    if iprint > 0:
-        write_active_nbdd(nbdd)
+    write_active_infeasible(iprint, prjctd[0])
+    write_active_unconstrained(iprint, cnstnd[0])
+    write_active_nbdd(iprint, nbdd)  # format 1001
 
 
 # ---------------------------------------------------------------------------

@@ -92,9 +92,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     cdef bint neg_operand = (flavour & DEV_CAUCHY_NEG_OPERAND) != 0
 
     if sbgnrm <= zero:
-        # iprint: if iprint >= 0, 'Subgnorm = 0.  GCP = X.'
-        if iprint >= 0:
-            write_cauchy_subgnorm_zero()
+        write_cauchy_subgnorm_zero(iprint)
         # xcp := x   (n x 1)
         kn.dcopy(&n, x, &inc, xcp, &inc)
         return
@@ -106,9 +104,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     bkmin = zero
     col2 = 2 * col
     f1 = zero
-    # iprint: if iprint >= 99, '---------------- CAUCHY entered-------------------'
-    if iprint >= 99:
-        write_cauchy_entered()
+    write_cauchy_entered(iprint)  # format 3010
 
     for i in range(col2):
         p[i] = zero
@@ -178,9 +174,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
     if nbreak == 0 and nfree == n + 1:
         # d = 0: the GCP is x.
-        # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
-        if iprint > 100:
-            write_cauchy_x(n, xcp)
+        write_cauchy_x(iprint, n, xcp)  # format 1010
         return
 
     # c = W'(xcp - x) = 0
@@ -203,9 +197,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     dtm = _neg_div(f1, f2, neg_operand)  # dt_min of Algorithm CP
     tsum = zero
     nseg[0] = 1
-    # iprint: if iprint >= 99, 'There are ', nbreak, '  breakpoints '
-    if iprint >= 99:
-        write_cauchy_breakpoints(nbreak)
+    write_cauchy_breakpoints(iprint, nbreak)
 
     if nbreak != 0:
         nleft = nbreak
@@ -231,11 +223,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
             dt = tj - tj0
 
-            # iprint: if dt != 0 and iprint >= 100, 'Piece ', nseg, ' --f1, f2 at
-            #         start point ', f1, f2; 'Distance to the next break point = ', dt;
-            #         'Distance to the stationary point = ', dtm
-            if dt != zero and iprint >= 100:
-                write_cauchy_piece(nseg[0], f1, f2, dt, dtm)
+            write_cauchy_piece(iprint, nseg[0], f1, f2, dt, dtm)  # formats 4011, 5010, 6010
 
             if dtm < dt:  # Algorithm CP: the minimiser lies in this segment
                 break    # goto 888: minimizer inside this segment
@@ -254,9 +242,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 zibp = l[ibp - 1] - x[ibp - 1]
                 xcp[ibp - 1] = l[ibp - 1]
                 iwhere[ibp - 1] = 1
-            # iprint: if iprint >= 100, 'Variable  ', ibp, '  is fixed.'
-            if iprint >= 100:
-                write_cauchy_fixed(ibp)
+            write_cauchy_fixed(iprint, ibp)
             # deviation cauchy_dead_exit (SciPy's C): this exit can never be
             # taken (its test compares a 0-based count with n); it goes on
             # through the segment
@@ -267,12 +253,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
                 if col > 0:
                     # c := c + dtm p   (2col x 1)
                     kn.daxpy(&col2, &dtm, p, &inc, c, &inc)  # (4.13)
-                # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
-                if iprint > 100:
-                    write_cauchy_x(n, xcp)
-                # iprint: if iprint >= 99, '---------------- exit CAUCHY----------------------'
-                if iprint >= 99:
-                    write_cauchy_exit()
+                write_cauchy_x(iprint, n, xcp)  # format 1010
+                write_cauchy_exit(iprint)  # format 2010
                 return
 
             nseg[0] = nseg[0] + 1
@@ -326,10 +308,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             break
 
     # label 888
-    # iprint: if iprint >= 99, 'GCP found in this segment', 'Piece ', nseg,
-    #         ' --f1, f2 at start point ', f1, f2; 'Distance to the stationary point = ', dtm
-    if iprint >= 99:
-        write_cauchy_gcp(nseg[0], f1, f2, dtm)
+    write_cauchy_gcp(iprint, nseg[0], f1, f2, dtm)  # formats 4010, 6010
     if dtm <= zero:
         dtm = zero
     tsum = tsum + dtm
@@ -342,12 +321,8 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     if col > 0:
         # c := c + dtm p   (2col x 1)
         kn.daxpy(&col2, &dtm, p, &inc, c, &inc)  # (4.13)
-    # iprint: if iprint > 100, 'Cauchy X =  ' and xcp
-    if iprint > 100:
-        write_cauchy_x(n, xcp)
-    # iprint: if iprint >= 99, '---------------- exit CAUCHY----------------------'
-    if iprint >= 99:
-        write_cauchy_exit()
+    write_cauchy_x(iprint, n, xcp)  # format 1010
+    write_cauchy_exit(iprint)  # format 2010
 
 
 cdef void hpsolb(int n, double* t, int* iorder, int iheap) noexcept nogil:

@@ -34,20 +34,14 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
             if iwhere[k - 1] > 0:
                 ileave[0] = ileave[0] - 1
                 indx2[ileave[0] - 1] = k
-                # iprint >= 100: 'Variable ',k,' leaves the set of free variables'
-                if iprint >= 100:
-                    write_freev_leaves(k)
+                write_freev_leaves(iprint, k)
         for i in range(1 + nfree[0], n + 1):
             k = index[i - 1]
             if iwhere[k - 1] <= 0:
                 nenter[0] = nenter[0] + 1
                 indx2[nenter[0] - 1] = k
-                # iprint >= 100: 'Variable ',k,' enters the set of free variables'
-                if iprint >= 100:
-                    write_freev_enters(k)
-        # iprint >= 99: n+1-ileave,' variables leave; ',nenter,' variables enter'
-        if iprint >= 99:
-            write_freev_counts(n + 1 - ileave[0], nenter[0])
+                write_freev_enters(iprint, k)
+        write_freev_counts(iprint, n + 1 - ileave[0], nenter[0])
     wrk[0] = (ileave[0] < n + 1) or (nenter[0] > 0) or updatd
 
     # find the index set of free and active variables at the GCP
@@ -60,9 +54,7 @@ cdef void freev(int n, int* nfree, int* index, int* nenter, int* ileave,
         else:
             iact = iact - 1
             index[iact - 1] = i
-    # iprint >= 99: nfree,' variables are free at GCP ',iter + 1
-    if iprint >= 99:
-        write_freev_nfree(nfree[0], iter + 1)
+    write_freev_nfree(iprint, nfree[0], iter + 1)
 
 
 # ---------------------------------------------------------------------------

@@ -119,11 +119,8 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
         gdold[0] = gd[0]
         if gd[0] >= zero:
             # Not a descent direction: no line search is possible.
-            # iprint: if iprint >= 0, ' ascent direction in projection gd = ', gd
-            #   (departure: `iprint` is mainlb's, passed in as an argument; in
-            #   Debian's Fortran it is an undeclared, uninitialised local)
-            if iprint >= 0:
-                write_lnsrlb_ascent(gd[0])
+            # departure lnsrlb_iprint: mainlb's iprint (Debian tests an uninitialised local)
+            write_lnsrlb_ascent(iprint, gd[0])
             info[0] = -4
             return
 

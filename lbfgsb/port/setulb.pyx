@@ -152,9 +152,7 @@ cdef inline int restart_singular(int iprint, int* info, int* col, int* head,
     subspace step): refresh the lbfgs memory, charge the time since ``cpu1``
     to ``elapsed`` and restart the iteration (the Fortran repeats these lines
     at both sites).  Returns the label to go to."""
-    # iprint >= 1: format 1005
-    if iprint >= 1:
-        write_mainlb_singular()
+    write_mainlb_singular(iprint)  # format 1005
     reset_memory(info, col, head, theta, iupdat, updatd)
     timer(cpu2)
     elapsed[0] = elapsed[0] + cpu2[0] - cpu1
@@ -359,9 +357,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             # Compute the infinity norm of the (-) projected gradient.
             projgr(n, l, u, nbd, x, g, &sbgnrm)
 
-            # iprint >= 1: format 1002 (iter, f, sbgnrm)
-            if iprint >= 1:
-                write_mainlb_iterate(iter, f[0], sbgnrm)
+            write_mainlb_iterate(iprint, iter, f[0], sbgnrm)  # format 1002
             if sbgnrm <= pgtol:
                 # terminate the algorithm
                 settask(task, b'CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_<=_PGTOL')
@@ -371,9 +367,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
 
         elif lbl == L222:
             # ----------------- the beginning of the loop --------------------
-            # iprint >= 99: format 1001 (iter + 1)
-            if iprint >= 99:
-                write_mainlb_iteration(iter + 1)
+            write_mainlb_iteration(iprint, iter + 1)  # format 1001
             iword = -1
 
             if not cnstnd and col > 0:
@@ -430,9 +424,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if info != 0:
                 # nonpositive definiteness in Cholesky factorization; refresh
                 # the lbfgs memory and restart the iteration.
-                # iprint >= 1: format 1006
-                if iprint >= 1:
-                    write_mainlb_formk_notpd()
+                write_mainlb_formk_notpd(iprint)  # format 1006
                 reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
                 timer(&cpu2)
                 sbtime = sbtime + cpu2 - cpu1
@@ -491,9 +483,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                     lbl = L999
                 else:
                     # refresh the lbfgs memory and restart the iteration.
-                    # iprint >= 1: format 1008
-                    if iprint >= 1:
-                        write_mainlb_bad_direction()
+                    write_mainlb_bad_direction(iprint)  # format 1008
                     if info == 0:
                         nfgv = nfgv - 1
                     reset_memory(&info, &col, &head, &theta, &iupdat, &updatd)
@@ -565,9 +555,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
                 # skip the L-BFGS update  [ZBLN97 eq. (3)]
                 nskip = nskip + 1
                 updatd = False
-                # iprint >= 1: format 1004 (dr, ddum)
-                if iprint >= 1:
-                    write_mainlb_skipped(dr, ddum)
+                write_mainlb_skipped(iprint, dr, ddum)  # format 1004
                 lbl = L222      # label 888
                 continue
 
@@ -586,9 +574,7 @@ cdef void mainlb(int n, int m, double* x, double* l, double* u, int* nbd,
             if info != 0:
                 # nonpositive definiteness in Cholesky factorization; refresh
                 # the lbfgs memory and restart the iteration.
-                # iprint >= 1: format 1007
-                if iprint >= 1:
-                    write_mainlb_formt_notpd()
+                write_mainlb_formt_notpd(iprint)  # format 1007
                 info = 0
                 col = 0
                 head = 1

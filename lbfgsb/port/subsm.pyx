@@ -88,9 +88,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
 
     if nsub <= 0:
         return
-    # iprint: (>= 99) banner '----------------SUBSM entered-----------------'
-    if iprint >= 99:
-        write_subsm_entered()
+    write_subsm_entered(iprint)  # format 1001
 
     # wv := W'Z d = [Y'Z d; theta*S'Z d]
     pointr = head
@@ -172,9 +170,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
 
     if iword[0] == 0:
         # goto 911
-        # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
-        if iprint >= 99:
-            write_subsm_exit()
+        write_subsm_exit(iprint)  # format 1004
         return
 
     # Directional derivative of the projected step, over all n variables.
@@ -184,15 +180,10 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     if dd_p > zero:
         # x := xp   (n)
         kn.dcopy(&n, xp, &ione, x, &ione)
-        # iprint: (>= 0) ' Positive dir derivative in projection ' and
-        #         ' Using the backtracking step '
-        if iprint >= 0:
-            write_subsm_positive_dir()
+        write_subsm_positive_dir(iprint)
     else:
         # goto 911
-        # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
-        if iprint >= 99:
-            write_subsm_exit()
+        write_subsm_exit(iprint)  # format 1004
         return
 
     # Backtrack: largest alpha <= 1 keeping x + alpha*d feasible.
@@ -232,9 +223,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         k = ind[i - 1]
         x[k - 1] = x[k - 1] + alpha * d[i - 1]  # (5.9)
     # label 911
-    # iprint: (>= 99) banner '----------------exit SUBSM --------------------'
-    if iprint >= 99:
-        write_subsm_exit()
+    write_subsm_exit(iprint)  # format 1004
 
 
 def _check1(a, n, name):
