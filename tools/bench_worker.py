@@ -110,6 +110,10 @@ def measure(spec):
     out["nit"], out["nfev"] = int(nit), int(nfev)
     if lo is not None:
         out["nfree"] = int(np.count_nonzero((x > lo) & (x < up)))
+        free = (x > lo) & (x < up)              # lines of 8 doubles holding a free /
+        pad = np.zeros((-free.size) % 8, bool)  # an active variable (bench_model)
+        out["lines_free"] = float(np.concatenate([free, pad]).reshape(-1, 8).any(1).mean())
+        out["lines_act"] = float(np.concatenate([~free, pad]).reshape(-1, 8).any(1).mean())
     else:
         out["nfree"] = spec["n"]
     if spec.get("mem"):
