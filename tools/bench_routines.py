@@ -9,7 +9,8 @@ the other half at a bound, col = m stored pairs, a few variables entering and
 leaving the free set.  The values are random (the timings do not depend on
 them); the shims' own work (argument checks, a copy of a 2m x 2m or n-vector
 result where the shim makes one) is included and is small beside the passes
-over n.  Prints milliseconds per call (the best of ``--reps``: the machine is shared) for both kernel
+over n.  Prints CPU milliseconds per call (the best of ``--reps``: on a shared
+machine CPU time is disturbed far less than wall time by other jobs) for both kernel
 sets, and with ``--json`` one JSON record on the last line.
 """
 import argparse
@@ -53,9 +54,9 @@ def timeit(f, reps):
     f()
     ts = []
     for _ in range(reps):
-        t = time.perf_counter()
+        t = time.process_time()
         f()
-        ts.append(time.perf_counter() - t)
+        ts.append(time.process_time() - t)
     return 1e3 * min(ts)
 
 
