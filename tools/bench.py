@@ -28,7 +28,7 @@ Sections:
   with about half the variables at a bound (bquad): solver time per iteration
   = (total - time inside the objective) / nit, per-call costs included; and
   split (port, its reference kernels, SciPy) into per-iteration and per-call
-  costs by a second run with half the iterations.  ``port-reference`` is the
+  costs by a second run with one iteration (see split).  ``port-reference`` is the
   port with ``kernels="reference"`` (at n = 1e6 only with --quick).
 - bandwidth limit: bytes an iteration moves, counted routine by routine from
   the loops the port runs (tools/bench_model.py, with the run's free set) /
@@ -135,15 +135,21 @@ def bytes_per_iter(n, m, nit, nfree, bounded, nfev_per_it, lines_free=1.0, lines
                                lines_act, kernels)
 
 
-def split(full, half):
-    """Per-iteration and per-call solver time (s) from two runs of one problem
-    with maxiter and maxiter // 2: the iterations' cost is the difference's
-    slope, the per-call cost what remains of the longer run."""
-    t_full = float(np.median([t - f for t, f in zip(full["total"], full["fun"])]))
-    t_half = float(np.median([t - f for t, f in zip(half["total"], half["fun"])]))
-    dn = full["nit"] - half["nit"]
-    per_it = (t_full - t_half) / dn if dn > 0 else t_full / max(full["nit"], 1)
-    return per_it, t_full - full["nit"] * per_it
+def split(full, one):
+    """Per-iteration and per-call solver time (s) from two runs of one problem,
+    with maxiter and with maxiter = 1 (SciPy's minimize does at least one
+    iteration): per call = the solver time of the one-iteration run (the call's
+    own costs and a first iteration with no stored pair, which skips formk and
+    subsm); per iteration = the rest of the longer run over its other
+    iterations.  The fastest of the timed runs of each (a shared machine's
+    other jobs only add time), in CPU time where the worker gives it: on a
+    busy machine the wall time also counts the waits for a core."""
+    tk, fk = ("total_cpu", "fun_cpu") if "total_cpu" in full else ("total", "fun")
+    t_full = min(t - f for t, f in zip(full[tk], full[fk]))
+    t_one = min(t - f for t, f in zip(one[tk], one[fk]))
+    dn = full["nit"] - one["nit"]
+    per_it = (t_full - t_one) / dn if dn > 0 else t_full / max(full["nit"], 1)
+    return per_it, t_one
 
 
 def overhead_section(reps, quick, log):
@@ -188,8 +194,8 @@ def fmt_row(row, key, unit):
 def kernel_section(reps, quick, bw, log):
     """Solver time per iteration (objective subtracted) including the per-call
     costs, as a user sees it; for the port, its reference kernels and SciPy
-    also split into per-iteration and per-call costs (a second run with half
-    the iterations, see split)."""
+    also split into per-iteration and per-call costs (a second run with one
+    iteration, see split)."""
     rows = []
     sizes = (10**4, 10**5, 10**6)
     ms = (10,) if quick else (5, 10, 20)
@@ -215,7 +221,7 @@ def kernel_section(reps, quick, bw, log):
                                      lines_act=r.get("lines_act", 0.0),
                                      fun_ms_per_it=1e3 * float(np.median(r["fun"])) / r["nit"])
                     if impl in ("port", "port-reference", "scipy"):
-                        h = run_spec(dict(spec, maxiter=maxiter // 2))
+                        h = run_spec(dict(spec, maxiter=1))
                         it, call = split(r, h)
                         row[impl].update(ms_per_it_only=it * 1e3, ms_per_call=call * 1e3)
                 row["same_work"] = len({(row[i]["nit"], row[i]["nfev"])
@@ -239,7 +245,7 @@ def kernel_section(reps, quick, bw, log):
                 log(fmt_row(row, "ms_per_it", "ms/it") +
                     f" | limit {row['limit_ms_per_it']:.2f} ms "
                     f"(port at {100 * row['port']['fraction_of_limit']:.0f}%)")
-                log("      split (solver only): " + "; ".join(
+                log("      split (solver only, CPU time): " + "; ".join(
                     f"{i} {row[i]['ms_per_it_only']:.2f} ms/it + {row[i]['ms_per_call']:.1f} "
                     f"ms/call" for i in ("port", "port-reference", "scipy") if i in row) +
                     f" | bytes/it {nb / 1e6:.0f} MB, port's iterations at "
