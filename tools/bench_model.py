@@ -48,16 +48,17 @@ def per_iteration(n, col, m, nfree, bounded, nfev_per_it=1.0, lines_free=1.0,
     else:
         b["z := x"] = 2 * n * D
     if col > 0 and nf > 0:
-        # formk (updatd): per block of four, the free pass reads the new
-        # column and four of wy; the active pass the new ws column, four of ws
-        # and four of wy; R_z the new wy column and four of ws.  Singles:
-        # 2, 3 and 2 columns.
-        b["formk"] = (q * (5 * colf + 9 * cola + 5 * colf) + r * (2 * colf + 3 * cola + 2 * colf)
-                      + (2 * q + 2 * r) * nf * I + (q + r) * na * I)
+        # formk (updatd): per block of four, the free pass reads the newest
+        # wy column, four of wy and four of ws (the new row and R_z's column);
+        # the active pass the newest ws column, four of ws and four of wy.
+        # Singles: 2 (row), 3 (active) and 2 (R_z) columns.
+        b["formk"] = (q * (9 * colf + 9 * cola) + r * (2 * colf + 3 * cola + 2 * colf)
+                      + (q + 2 * r) * nf * I + (q + r) * na * I)
         if bounded:
-            # cmprlb: r := -theta(z - x) - g over the free variables; then
-            # blocks of four columns of wy and ws, r read and written per pass
-            b["cmprlb"] = (3 * colf + nf * (I + D)
+            # cmprlb: blocks of four columns of wy and ws, r read and written
+            # per pass; r := -theta(z - x) - g (z, x, g gathered) in the first
+            # block's pass, or in a pass of its own when col < 4
+            b["cmprlb"] = (3 * colf + (0 if q else nf * (I + D))
                            + (q * 8 + r * 2) * colf + (q + r) * nf * (I + 2 * D))
         else:
             b["cmprlb"] = 2 * n * D                      # r := -g

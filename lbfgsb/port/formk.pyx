@@ -44,6 +44,7 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
     cdef double t1[4]                                  # temp1 .. temp3 of four columns
     cdef double t2[4]
     cdef double t3[4]
+    cdef double t4[4]                                  # four entries of R_z's new column
     cdef double a                                      # the shared factor of a row
     cdef int q                                         # column within a block of four
     cdef double *yi, *si                               # the fixed column of wy, ws
@@ -108,13 +109,20 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 t1[q] = zero
                 t2[q] = zero
                 t3[q] = zero
+                t4[q] = zero
+            # (the same pass makes four entries of the new last column of R_z
+            # below, S'ZZ'Y: ws of the same four columns times the newest wy)
             for k in range(pbegin - 1, pend):
                 k1 = ind[k] - 1
                 a = yi[k1]
                 t1[0] = t1[0] + a * y0[k1]
+                t4[0] = t4[0] + s0[k1] * a
                 t1[1] = t1[1] + a * y1[k1]
+                t4[1] = t4[1] + s1[k1] * a
                 t1[2] = t1[2] + a * y2[k1]
+                t4[2] = t4[2] + s2[k1] * a
                 t1[3] = t1[3] + a * y3[k1]
+                t4[3] = t4[3] + s3[k1] * a
             for k in range(dbegin - 1, dend):
                 k1 = ind[k] - 1
                 a = si[k1]
@@ -131,6 +139,9 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 wn1[(iy - 1) + (jy + q - 1) * (2 * m)] = t1[q]
                 wn1[(is_ - 1) + (js - 1) * (2 * m)] = t2[q]
                 wn1[(is_ - 1) + (jy + q - 1) * (2 * m)] = t3[q]
+            for q in range(4):
+                # R_z after the new row: wn1(m+col, col) is R_z's, as in the Fortran
+                wn1[(m + jy + q - 1) + (col - 1) * (2 * m)] = t4[q]
             jy = jy + 4
         while jy <= col:
             js = m + jy
@@ -156,30 +167,14 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
         if jpntr > m:
             jpntr = jpntr - m
         ipntr = head
-        # Four rows i..i+3 per pass over the free variables (then one at a
-        # time): four independent sums, each in the Fortran's order of k.
-        yi = &wy[(jpntr - 1) * n]
+        # Rows 1..4*(col/4) were made with the new row above; the rest one at
+        # a time.
         i = 1
         while i + 3 <= col:
-            s0 = &ws[(ipntr - 1) * n]
             ipntr = ipntr % m + 1
-            s1 = &ws[(ipntr - 1) * n]
             ipntr = ipntr % m + 1
-            s2 = &ws[(ipntr - 1) * n]
             ipntr = ipntr % m + 1
-            s3 = &ws[(ipntr - 1) * n]
             ipntr = ipntr % m + 1
-            for q in range(4):
-                t3[q] = zero
-            for k in range(pbegin - 1, pend):
-                k1 = ind[k] - 1
-                a = yi[k1]
-                t3[0] = t3[0] + s0[k1] * a
-                t3[1] = t3[1] + s1[k1] * a
-                t3[2] = t3[2] + s2[k1] * a
-                t3[3] = t3[3] + s3[k1] * a
-            for q in range(4):
-                wn1[(m + i + q - 1) + (jy - 1) * (2 * m)] = t3[q]
             i = i + 4
         while i <= col:
             is_ = m + i

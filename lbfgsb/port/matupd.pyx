@@ -75,6 +75,7 @@ cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
             k = k + 2
             j = j + 1
             pointr = pointr % m + 1
+        # out(i) := dx(i)' dy(i)   (1 x n)(n x 1), i = 1..k
         kn.ddot_multi(&n, &k, dx, dy, out)
         for i in range(0, k, 2):
             jj = j - k // 2 + i // 2

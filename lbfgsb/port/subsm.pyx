@@ -30,17 +30,24 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
     cdef int i, j, k, pointr     # loop counters; variable number; buffer column
     cdef double a1, a2           # (M c)(j) and theta*(M c)(col+j)
     cdef double b0, b1, b2, b3, c0, c1, c2, c3   # a1, a2 of four columns
+    cdef double ri               # r(i)'s first term, -theta(z(k) - x(k)) - g(k)
+    cdef bint first              # the first four columns' pass makes that term too
     cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
 
     if not cnstnd and col > 0:
         for i in range(n):
             r[i] = -g[i]
     else:
-        for i in range(1, nfree + 1):
-            k = index[i - 1]
-            r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]  # -(5.4)
         # wa(1:2col) := M wa(2m+1:2m+2col)
+        # (the Fortran computes r's first term before bmv; bmv reads neither
+        # r nor z, x, g, so the port calls it first and makes the first term
+        # in the pass of the first four columns below: the same operations
+        # on each r(i), in the same order, one pass fewer)
         bmv(m, sy, wt, col, &wa[2 * m], wa, info, kn)
+        if info[0] != 0 or col < 4:
+            for i in range(1, nfree + 1):
+                k = index[i - 1]
+                r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]  # -(5.4)
         if info[0] != 0:
             info[0] = -8
             return
@@ -49,6 +56,7 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
         # time): r(i) still gets its additions in the Fortran's order of j.
         pointr = head
         j = 1
+        first = col >= 4
         while j + 3 <= col:
             y0 = &wy[(pointr - 1) * n]
             s0 = &ws[(pointr - 1) * n]
@@ -70,10 +78,18 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
             c2 = theta * wa[col + j + 1]
             b3 = wa[j + 2]
             c3 = theta * wa[col + j + 2]
-            for i in range(nfree):
-                k = index[i] - 1
-                r[i] = ((((((((r[i] + y0[k] * b0) + s0[k] * c0) + y1[k] * b1) + s1[k] * c1)
-                         + y2[k] * b2) + s2[k] * c2) + y3[k] * b3) + s3[k] * c3)
+            if first:
+                for i in range(nfree):
+                    k = index[i] - 1
+                    ri = -theta * (z[k] - x[k]) - g[k]  # -(5.4)
+                    r[i] = ((((((((ri + y0[k] * b0) + s0[k] * c0) + y1[k] * b1) + s1[k] * c1)
+                             + y2[k] * b2) + s2[k] * c2) + y3[k] * b3) + s3[k] * c3)
+                first = False
+            else:
+                for i in range(nfree):
+                    k = index[i] - 1
+                    r[i] = ((((((((r[i] + y0[k] * b0) + s0[k] * c0) + y1[k] * b1) + s1[k] * c1)
+                             + y2[k] * b2) + s2[k] * c2) + y3[k] * b3) + s3[k] * c3)
             j = j + 4
         while j <= col:
             a1 = wa[j - 1]
