@@ -178,7 +178,9 @@ def _solve_partition(fg_batch, X0, bounds, lo, options, args, path, every):
     last = [time.monotonic()]
 
     def save_now_and_then(finished):
-        if time.monotonic() - last[0] >= every:
+        # a finished batch is saved once, below (a file read as finished is
+        # never rewritten)
+        if not batch.done and time.monotonic() - last[0] >= every:
             batch.save(path)
             last[0] = time.monotonic()
     run_rounds(batch, fg_batch, args, offset=lo, on_round=save_now_and_then)

@@ -101,6 +101,28 @@ def test_level1_kernels_give_the_reference_blas_bits(n, incx, incy):
 
 
 @needs_reference
+@pytest.mark.parametrize("n", LENGTHS)
+def test_ddot_multi_gives_each_sum_the_reference_ddot_bits(n):
+    """ddot_multi (four sums per pass, then one at a time) = one ddot per sum,
+    for shared and distinct vectors, in both operand orders; SciPy's set gives
+    what SciPy's ddot gives."""
+    rng = np.random.default_rng([n, 7])
+    d = _vector(rng, n, 1)
+    cols = [_vector(rng, n, 1) for _ in range(7)]
+    xs = [d, cols[0], d, cols[1], cols[2], d, cols[3], cols[4], d]
+    ys = [cols[5], d, cols[6], d, cols[3], d, cols[2], cols[1], cols[0]]
+    BLAS.ddot_.restype = _D
+    want = [BLAS.ddot_(*_byref(_I(n)), _ptr(x), *_byref(_I(1)), _ptr(y), *_byref(_I(1)))
+            for x, y in zip(xs, ys)]
+    for k in range(len(xs) + 1):
+        got = _kernels.call_ddot_multi("reference", n, xs[:k], ys[:k])
+        assert _same(got, want[:k]), k
+        got = _kernels.call_ddot_multi("scipy", n, xs[:k], ys[:k])
+        assert _same(got, [_kernels.call_ddot("scipy", n, x, 1, y, 1)
+                           for x, y in zip(xs[:k], ys[:k])]), k
+
+
+@needs_reference
 def test_dnrm2_special_values_give_the_reference_bits():
     cases = [[0.0], [1e-200, 1e-170], [1e300, 1e300], [1e300, 1.0, 1e-300],
              [1e-300, 3.0], [np.inf, 1.0], [np.nan, 1.0], [1e-320, 0.0, 2e-310],

@@ -26,14 +26,21 @@ Sections:
   total wall time of minimize per iteration.
 - kernel-bound: n = 1e4, 1e5, 1e6, m = 5, 10, 20, without bounds (quad) and
   with about half the variables at a bound (bquad): solver time per iteration
-  = (total - time inside the objective) / nit.
-- bandwidth limit: bytes an iteration must move (model below) / the memory
-  bandwidth of a large numpy copy measured in the same run: the fraction of
-  that limit reached at n = 1e6.
+  = (total - time inside the objective) / nit, per-call costs included; and
+  split (port, its reference kernels, SciPy) into per-iteration and per-call
+  costs by a second run with one iteration (see split).  ``port-reference`` is the
+  port with ``kernels="reference"`` (at n = 1e6 only with --quick).
+- bandwidth limit: bytes an iteration moves, counted routine by routine from
+  the loops the port runs (tools/bench_model.py, with the run's free set) /
+  the memory bandwidth of a large numpy copy measured in the same run.
 - memory: tracemalloc peak and RSS high-water of one run in a fresh
   subprocess per implementation (n = 1e6, m = 10).
-- threads: two port optimisations in two threads vs one after the other.
+- threads: two port optimisations in two threads vs one after the other,
+  with each thread's CPU time, the cores other processes used meanwhile and
+  the load average, and a verdict: busy machine or threads slowing each other.
+- targets: issue 21's targets on one line, each measured against its bound.
 Output: a table on stdout, out/bench.json and out/bench.png.
+``--only kernel,threads`` runs some sections only.
 """
 import os
 import sys
@@ -47,7 +54,6 @@ import ctypes  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -55,10 +61,12 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import bench_model  # noqa: E402
 import bench_worker  # noqa: E402
 
 VENV_PY = "/tmp/venv-pylbfgsb/bin/python"
 IMPLS = ("port", "scipy", "fortran", "pylbfgsb")
+KIMPLS = ("port", "port-reference", "scipy", "fortran", "pylbfgsb")   # kernel-bound rows
 
 
 def openblas_core():
@@ -119,43 +127,29 @@ def bandwidth(nbytes=256 * 2**20, reps=7):
     return 2 * a.nbytes / float(np.median(ts)) / 1e9
 
 
-def bytes_per_iter(n, m, nfree, bounded, nfev_per_it):
-    """Bytes one iteration must move, from the algorithm, with m the number of
-    stored corrections (callers pass the run's average col, min(k, m)).
+def bytes_per_iter(n, m, nit, nfree, bounded, nfev_per_it, lines_free=1.0, lines_act=1.0,
+                   kernels="scipy"):
+    """Bytes one iteration moves, {routine: bytes}, averaged over the run's
+    iterations (tools/bench_model.py: the loops as the port's code runs them)."""
+    return bench_model.average(n, m, nit, nfree, bounded, nfev_per_it, lines_free,
+                               lines_act, kernels)
 
-    Each pass over the S or Y block (ws, wy: m*n doubles each) counts once;
-    n-vectors count once per pass, ints at 4 bytes.  Per iteration:
-      cauchy (bounded only)  p = W'd: ws, wy once (2mn); x,g,l,u,d,t,z + nbd,iwhere,iorder
-      unbounded instead      z := x (dcopy)
-      freev                  iwhere, index (ints)
-      formk                  new rows of Y'ZZ'Y, S'AA'S, L_a, R_z: ws, wy once (2mn) + ind
-      cmprlb (bounded only)  r = -theta(z-x) - g - W M c over free vars: 2m*nfree + 4n
-      unbounded instead      r := -g
-      subsm                  W'Z'r and Z W M v: ws, wy twice over the free vars (4m*nfree),
-                             + the projected step: x, xp, d, l, u, z
-      lnsrlb                 d'd, x,l,u,d (stpmx, bounded), t := x, r := g, then per
-                             evaluation x := t + stp d and g'd
-      end of iteration       projgr (x,g,l,u,nbd), r := g - r, r'r, d := stp d
-      matupd                 ws(:,new) := d, wy(:,new) := r, s'y, s's rows: ws, wy once (2mn)
-    """
-    d = 8
-    blocks = 2 * m * n * d * 2                          # formk + matupd
-    blocks += 4 * m * nfree * d                         # subsm
-    vec = 0
-    if bounded:
-        blocks += 2 * m * n * d + 2 * m * nfree * d     # cauchy, cmprlb
-        vec += 7 * n * d + 3 * n * 4 + 4 * n * d        # cauchy vectors, cmprlb vectors
-        vec += 5 * n * d                                # stpmx loop
-    else:
-        vec += 2 * n * d + 2 * n * d                    # z := x, r := -g
-    vec += 2 * n * 4                                    # freev
-    vec += nfree * 4                                    # formk's ind gather
-    vec += 6 * n * d                                    # subsm projected step
-    vec += n * d + 4 * n * d                            # d'd, t := x, r := g
-    vec += nfev_per_it * (3 * n * d + 2 * n * d)        # x := t + stp d; g'd
-    vec += 5 * n * d + 3 * n * d + n * d + 2 * n * d    # projgr, r := g - r, r'r, dscal
-    vec += 4 * n * d                                    # ws/wy new columns
-    return blocks + vec
+
+def split(full, one):
+    """Per-iteration and per-call solver time (s) from two runs of one problem,
+    with maxiter and with maxiter = 1 (SciPy's minimize does at least one
+    iteration): per call = the solver time of the one-iteration run (the call's
+    own costs and a first iteration with no stored pair, which skips formk and
+    subsm); per iteration = the rest of the longer run over its other
+    iterations.  The fastest of the timed runs of each (a shared machine's
+    other jobs only add time), in CPU time where the worker gives it: on a
+    busy machine the wall time also counts the waits for a core."""
+    tk, fk = ("total_cpu", "fun_cpu") if "total_cpu" in full else ("total", "fun")
+    t_full = min(t - f for t, f in zip(full[tk], full[fk]))
+    t_one = min(t - f for t, f in zip(one[tk], one[fk]))
+    dn = full["nit"] - one["nit"]
+    per_it = (t_full - t_one) / dn if dn > 0 else t_full / max(full["nit"], 1)
+    return per_it, t_one
 
 
 def overhead_section(reps, quick, log):
@@ -187,7 +181,7 @@ def overhead_section(reps, quick, log):
 
 def fmt_row(row, key, unit):
     parts = [f"{row['kind']:6s} n={row['n']:<8d}" + (f" m={row['m']:<3d}" if "m" in row else "")]
-    for impl in IMPLS:
+    for impl in KIMPLS:
         if impl in row:
             r = row[impl]
             parts.append(f"{impl} {r[key]:8.2f} ±{100 * r['spread']:3.0f}% "
@@ -198,6 +192,10 @@ def fmt_row(row, key, unit):
 
 
 def kernel_section(reps, quick, bw, log):
+    """Solver time per iteration (objective subtracted) including the per-call
+    costs, as a user sees it; for the port, its reference kernels and SciPy
+    also split into per-iteration and per-call costs (a second run with one
+    iteration, see split)."""
     rows = []
     sizes = (10**4, 10**5, 10**6)
     ms = (10,) if quick else (5, 10, 20)
@@ -206,8 +204,10 @@ def kernel_section(reps, quick, bw, log):
         for m in ms:
             for kind in ("quad", "bquad"):
                 row = {"kind": kind, "n": n, "m": m, "maxiter": maxiter}
-                for impl in IMPLS:
+                for impl in KIMPLS:
                     if impl == "pylbfgsb" and (not PYL_OK or (quick and n > 10**5)):
+                        continue
+                    if impl == "port-reference" and quick and n < 10**6:
                         continue
                     spec = dict(impl=impl, kind=kind, n=n, m=m, maxiter=maxiter,
                                 reps=1 if impl == "pylbfgsb" else reps,
@@ -217,21 +217,39 @@ def kernel_section(reps, quick, bw, log):
                     med, spread = stats(per)
                     row[impl] = dict(ms_per_it=med * 1e3, spread=spread, nit=r["nit"],
                                      nfev=r["nfev"], nfree=r["nfree"],
+                                     lines_free=r.get("lines_free", 1.0),
+                                     lines_act=r.get("lines_act", 0.0),
                                      fun_ms_per_it=1e3 * float(np.median(r["fun"])) / r["nit"])
+                    if impl in ("port", "port-reference", "scipy"):
+                        h = run_spec(dict(spec, maxiter=1))
+                        it, call = split(r, h)
+                        row[impl].update(ms_per_it_only=it * 1e3, ms_per_call=call * 1e3)
                 row["same_work"] = len({(row[i]["nit"], row[i]["nfev"])
                                         for i in ("port", "scipy", "fortran")}) == 1
                 row["ratio_port_scipy"] = row["port"]["ms_per_it"] / row["scipy"]["ms_per_it"]
                 p = row["port"]
-                col = float(np.mean([min(k, m) for k in range(p["nit"])]))  # average col
-                nb = bytes_per_iter(n, col, p["nfree"], kind == "bquad", p["nfev"] / p["nit"])
+                model = bytes_per_iter(n, m, p["nit"], p["nfree"], kind == "bquad",
+                                       p["nfev"] / p["nit"], p["lines_free"], p["lines_act"])
+                nb = sum(model.values())
                 row["model_bytes_per_it"] = nb
+                row["model_bytes_by_routine"] = model
                 row["limit_ms_per_it"] = nb / (bw * 1e9) * 1e3
-                for impl in ("port", "scipy", "fortran"):
-                    row[impl]["fraction_of_limit"] = row["limit_ms_per_it"] / row[impl]["ms_per_it"]
+                for impl in ("port", "port-reference", "scipy", "fortran"):
+                    if impl in row:
+                        row[impl]["fraction_of_limit"] = (row["limit_ms_per_it"]
+                                                          / row[impl]["ms_per_it"])
+                        if "ms_per_it_only" in row[impl]:
+                            row[impl]["fraction_of_limit_it_only"] = (
+                                row["limit_ms_per_it"] / row[impl]["ms_per_it_only"])
                 rows.append(row)
                 log(fmt_row(row, "ms_per_it", "ms/it") +
                     f" | limit {row['limit_ms_per_it']:.2f} ms "
                     f"(port at {100 * row['port']['fraction_of_limit']:.0f}%)")
+                log("      split (solver only, CPU time): " + "; ".join(
+                    f"{i} {row[i]['ms_per_it_only']:.2f} ms/it + {row[i]['ms_per_call']:.1f} "
+                    f"ms/call" for i in ("port", "port-reference", "scipy") if i in row) +
+                    f" | bytes/it {nb / 1e6:.0f} MB, port's iterations at "
+                    f"{100 * row['port']['fraction_of_limit_it_only']:.0f}% of the limit")
     return rows
 
 
@@ -255,42 +273,75 @@ def memory_section(quick, log):
 
 
 _THREADS_CODE = r"""
-import json, sys, threading, time
+import json, os, sys, threading, time
 import numpy as np
 import lbfgsb
 import bench_problems
 from scipy.optimize import Bounds
 n, m, maxiter = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+
+
+def busy():
+    # the machine's CPU seconds in use so far (all processes), from /proc/stat
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) / tick
+
+
 out = {}
 for kind in ("quad", "bquad"):
     fg, x0, lo, up = bench_problems.make(kind, n)
     b = None if lo is None else Bounds(lo, up)
+    cpu = {}
 
-    def one():
+    def one(key):
+        c = time.thread_time()
         lbfgsb.minimize(fg, x0, jac=True, bounds=b, maxcor=m, maxiter=maxiter,
                         ftol=0.0, gtol=0.0)
-    one()
-    seq, par = [], []
+        cpu[key] = time.thread_time() - c
+    one(0)
+    seq, par, seq_cpu, par_cpu, others = [], [], [], [], []
     for _ in range(3):
         t = time.perf_counter()
-        one()
-        one()
+        one(0)
+        one(1)
         seq.append(time.perf_counter() - t)
-        th = [threading.Thread(target=one) for _ in range(2)]
+        seq_cpu.append(cpu[0] + cpu[1])
+        th = [threading.Thread(target=one, args=(k,)) for k in range(2)]
+        b0, p0 = busy(), time.process_time()
         t = time.perf_counter()
         for x in th:
             x.start()
         for x in th:
             x.join()
         par.append(time.perf_counter() - t)
-    out[kind] = (float(np.median(seq)), float(np.median(par)))
+        par_cpu.append((cpu[0], cpu[1]))
+        # CPU the rest of the machine used meanwhile, in cores
+        others.append(((busy() - b0) - (time.process_time() - p0)) / par[-1])
+    k = int(np.argmin(par))
+    out[kind] = dict(seq=float(np.median(seq)), par=float(np.median(par)),
+                     seq_cpu=float(np.median(seq_cpu)), par_wall_best=par[k],
+                     par_cpu_per_thread=par_cpu[k], others_cores=float(np.median(others)),
+                     loadavg=os.getloadavg())
 print(json.dumps(out))
 """
 
 
 def threads_section(quick, log):
     """Two independent runs one after the other vs in two threads, in a fresh
-    process (nothing else of the benchmark running in it)."""
+    process (nothing else of the benchmark running in it).
+
+    Beside the throughput ratio: each thread's CPU time in the two-thread run
+    (time.thread_time), the CPU time of the two runs one after the other, the
+    cores the rest of the machine used meanwhile (/proc/stat less this
+    process) and the load average.  Reading: if the threads' CPU times are
+    about the sequential ones but the wall time is longer than the larger of
+    them, the threads waited for a core (a busy machine: other processes'
+    cores > 0); if a thread's CPU time itself grew well past its share of the
+    sequential CPU time, the threads slowed each other (shared memory
+    bandwidth or cache), the only threading cost the port can have (the
+    solver releases the GIL for the whole iteration)."""
     n, m, maxiter = 10**5, 10, (20 if quick else 40)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -299,12 +350,32 @@ def threads_section(quick, log):
                            str(maxiter)], capture_output=True, text=True, env=env,
                           check=True)
     res = {}
-    for kind, (seq, par) in json.loads(proc.stdout).items():
+    ncpu = os.cpu_count() or 1
+    for kind, v in json.loads(proc.stdout).items():
+        seq, par = v["seq"], v["par"]
         ratio = seq / par
-        res[kind] = dict(n=n, m=m, maxiter=maxiter, sequential_s=seq,
-                         two_threads_s=par, throughput_ratio=ratio)
+        c0, c1 = v["par_cpu_per_thread"]
+        share = v["seq_cpu"] / 2
+        grow = max(c0, c1) / share if share > 0 else float("nan")
+        waited = v["par_wall_best"] / max(c0, c1) if max(c0, c1) > 0 else float("nan")
+        if v["others_cores"] > 0.25 * ncpu or waited > 1.15:
+            verdict = (f"machine busy: other processes used {v['others_cores']:.2f} of "
+                       f"{ncpu} cores, a thread's wall/CPU {waited:.2f}")
+        elif grow > 1.15:
+            verdict = (f"the threads slowed each other: CPU per run x{grow:.2f} "
+                       "(shared memory bandwidth)")
+        else:
+            verdict = "both threads ran at full speed"
+        res[kind] = dict(n=n, m=m, maxiter=maxiter, sequential_s=seq, two_threads_s=par,
+                         throughput_ratio=ratio, sequential_cpu_s=v["seq_cpu"],
+                         thread_cpu_s=[c0, c1], thread_cpu_growth=grow,
+                         others_cores=v["others_cores"], loadavg=v["loadavg"],
+                         verdict=verdict)
         log(f"  [threads {kind}] two runs one after the other {seq:.3f} s, "
-            f"in two threads {par:.3f} s: throughput x{ratio:.2f}")
+            f"in two threads {par:.3f} s: throughput x{ratio:.2f} | CPU per thread "
+            f"{c0:.3f}, {c1:.3f} s (sequential {share:.3f} s per run, wall/CPU "
+            f"{seq / v['seq_cpu']:.2f}), load "
+            f"{v['loadavg'][0]:.2f}: {verdict}")
     return res
 
 
@@ -339,11 +410,58 @@ def plot(record, path):
     fig.savefig(path, dpi=110)
 
 
+def targets(over, kern, thr, mem, log):
+    """Issue 21's targets, each measured against its bound, on one line."""
+    def row(kind, n, m=10):
+        return next((r for r in kern if r["kind"] == kind and r["n"] == n and r["m"] == m),
+                    None)
+    tg = []
+    r = row("bquad", 10**5)
+    if r:
+        tg.append(("bounded n=1e5 per it incl. per-call, port/scipy", r["ratio_port_scipy"],
+                   "<=", 0.45))
+    b, u = row("bquad", 10**6), row("quad", 10**6)
+    if b and u:
+        tg.append(("bounded/unbounded per it n=1e6", b["port"]["ms_per_it_only"]
+                   / u["port"]["ms_per_it_only"], "<=", 1.5))
+    if kern:
+        tg.append(("worst fraction of bandwidth limit", min(r["port"]["fraction_of_limit"]
+                                                            for r in kern), ">=", 0.70))
+    small = [r["ratio_port_scipy"] for r in over if r["n"] <= 100]
+    if small:
+        tg.append(("small problems whole call, worst port/scipy", max(small), "<=", 0.30))
+    if thr:
+        tg.append(("two threads throughput", min(v["throughput_ratio"] for v in thr.values()),
+                   ">=", 1.7))
+    refs = [r["port-reference"]["ms_per_it_only"] / r["port"]["ms_per_it_only"]
+            for r in kern if r["n"] == 10**6 and "port-reference" in r]
+    if refs:
+        tg.append(("reference/scipy kernels per it n=1e6, worst", max(refs), "<=", 1.1))
+    out = {}
+    parts = []
+    for name, v, op, bound in tg:
+        ok = v <= bound if op == "<=" else v >= bound
+        out[name] = dict(value=v, target=f"{op} {bound}", met=bool(ok))
+        parts.append(f"{name} {v:.2f} ({op} {bound}: {'met' if ok else 'NOT met'})")
+    mem_ok = {}
+    for k, v in mem.items():
+        kind, impl = k.split("/")
+        if impl == "port":
+            s = mem[f"{kind}/scipy"]
+            mem_ok[kind] = dict(tracemalloc=v["tracemalloc_peak_MB"] / s["tracemalloc_peak_MB"],
+                                rss=v["maxrss_MB"] / s["maxrss_MB"])
+    out["memory_port_over_scipy"] = mem_ok
+    log("targets: " + " | ".join(parts))
+    return out
+
+
 def main():
     global PYL_OK
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller run, < 2 minutes")
     ap.add_argument("--out", default=os.path.join(ROOT, "out"))
+    ap.add_argument("--only", default="overhead,kernel,memory,threads",
+                    help="comma-separated sections to run (default: all)")
     ns = ap.parse_args()
     os.makedirs(ns.out, exist_ok=True)
     t0 = time.perf_counter()
@@ -366,44 +484,25 @@ def main():
     log(f"memory bandwidth (numpy copy of 256 MiB, read+write): {bw:.2f} GB/s")
     reps = 5 if ns.quick else 9
     log("overhead-bound (total wall time of minimize per iteration; nit/nfev in brackets):")
-    over = overhead_section(reps, ns.quick, log)
+    only = ns.only.split(",")
+    over = overhead_section(reps, ns.quick, log) if "overhead" in only else []
     log("kernel-bound (solver time per iteration, objective subtracted):")
-    kern = kernel_section(3, ns.quick, bw, log)
+    kern = kernel_section(3, ns.quick, bw, log) if "kernel" in only else []
     log("peak memory (fresh subprocess per implementation):")
-    mem = memory_section(ns.quick, log)
+    mem = memory_section(ns.quick, log) if "memory" in only else {}
     log("threads (port, n=1e5, m=10):")
-    thr = threads_section(ns.quick, log)
+    thr = threads_section(ns.quick, log) if "threads" in only else {}
     bw2 = bandwidth()
     log(f"memory bandwidth at the end: {bw2:.2f} GB/s")
     env["loadavg_at_end"] = os.getloadavg()
     record = dict(environment=env, bandwidth_GBps=[bw, bw2], overhead=over,
                   kernel=kern, memory=mem, threads=thr, quick=ns.quick,
                   seconds=time.perf_counter() - t0)
-    # targets
-    tg = {}
-    tg["overhead_total_le_0.5x_scipy"] = max(r["ratio_port_scipy"] for r in over)
-    tg["kernel_le_1.0x_scipy"] = max(r["ratio_port_scipy"] for r in kern)
-    tg["fraction_of_limit_n1e6"] = min(r["port"]["fraction_of_limit"] for r in kern
-                                       if r["n"] == 10**6)
-    mem_ok = {}
-    for k, v in mem.items():
-        kind, impl = k.split("/")
-        if impl == "port":
-            s = mem[f"{kind}/scipy"]
-            mem_ok[kind] = dict(tracemalloc=v["tracemalloc_peak_MB"] / s["tracemalloc_peak_MB"],
-                                rss=v["maxrss_MB"] / s["maxrss_MB"])
-    tg["memory_port_over_scipy"] = mem_ok
-    tg["threads_throughput"] = min(v["throughput_ratio"] for v in thr.values())
-    record["targets"] = tg
-    log("targets: overhead-bound worst port/scipy %.2f (target <= 0.5); kernel-bound worst "
-        "port/scipy %.2f (target <= 1.0); n=1e6 fraction of bandwidth limit, worst %.0f%% "
-        "(target >= 50%%); memory port/scipy %s (target <= 1); two threads x%.2f "
-        "(target >= 1.7)" % (tg["overhead_total_le_0.5x_scipy"], tg["kernel_le_1.0x_scipy"],
-                             100 * tg["fraction_of_limit_n1e6"], json.dumps(mem_ok),
-                             tg["threads_throughput"]))
+    record["targets"] = targets(over, kern, thr, mem, log)
     with open(os.path.join(ns.out, "bench.json"), "w") as fh:
         json.dump(record, fh, indent=1)
-    plot(record, os.path.join(ns.out, "bench.png"))
+    if over and kern:
+        plot(record, os.path.join(ns.out, "bench.png"))
     log(f"wrote {ns.out}/bench.json, {ns.out}/bench.png in {record['seconds']:.0f} s")
 
 

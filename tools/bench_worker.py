@@ -4,8 +4,9 @@
 
 spec: impl (port | port-reference | scipy | fortran | pylbfgsb), kind, n, m, maxiter, reps,
 mem (bool: report tracemalloc peak and RSS high-water of one more run).
-Times each run (wall, ``time.perf_counter``) and, separately, the time spent
-inside the objective, so the solver's own time is total - objective.  Kept
+Times each run (wall, ``time.perf_counter``, and the process's CPU time) and,
+separately, the time spent inside the objective, so the solver's own time is
+total - objective.  Kept
 importable without lbfgsb/scipy so the pure-Python PyPI ``lbfgsb`` (whose
 import name clashes with the port's) can be run from its own venv.
 """
@@ -88,28 +89,35 @@ def measure(spec):
     import numpy as np
     run = _solver(spec["impl"])
     fg0, x0, lo, up = bench_problems.make(spec["kind"], spec["n"])
-    tf = [0.0]
+    tf = [0.0, 0.0]                      # objective's wall and CPU time
 
     def fg(x):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         r = fg0(x)
         tf[0] += time.perf_counter() - t
+        tf[1] += time.process_time() - c
         return r
-    out = {"total": [], "fun": []}
+    out = {"total": [], "fun": [], "total_cpu": [], "fun_cpu": []}
     inner = spec.get("inner", 1)         # runs per timed sample (short runs)
     nit, nfev, x = 0, 0, x0
     for _ in range(spec.get("warmup", 1)):
         nit, nfev, x = run(fg, x0, lo, up, spec["m"], spec["maxiter"])
     for _ in range(spec["reps"]):
-        tf[0] = 0.0
-        t = time.perf_counter()
+        tf[0] = tf[1] = 0.0
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(inner):
             nit, nfev, x = run(fg, x0, lo, up, spec["m"], spec["maxiter"])
         out["total"].append((time.perf_counter() - t) / inner)
+        out["total_cpu"].append((time.process_time() - c) / inner)
         out["fun"].append(tf[0] / inner)
+        out["fun_cpu"].append(tf[1] / inner)
     out["nit"], out["nfev"] = int(nit), int(nfev)
     if lo is not None:
         out["nfree"] = int(np.count_nonzero((x > lo) & (x < up)))
+        free = (x > lo) & (x < up)              # lines of 8 doubles holding a free /
+        pad = np.zeros((-free.size) % 8, bool)  # an active variable (bench_model)
+        out["lines_free"] = float(np.concatenate([free, pad]).reshape(-1, 8).any(1).mean())
+        out["lines_act"] = float(np.concatenate([~free, pad]).reshape(-1, 8).any(1).mean())
     else:
         out["nfree"] = spec["n"]
     if spec.get("mem"):

@@ -63,6 +63,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     cdef bint bnded               # every moving variable hits a bound
     cdef int i, j                 # loop indices
     cdef int col2                 # 2*col
+    cdef int k1                   # columns head..head+k1-1 precede the wrap to 1
     cdef int nfree                # iorder(nfree:n) are free variables
     cdef int nbreak               # number of breakpoints
     cdef int pointr               # column of ws / wy in the circular storage
@@ -108,6 +109,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
 
     for i in range(col2):
         p[i] = zero
+    k1 = m - head + 1 if col > m - head + 1 else col
 
     # Bound status and breakpoint of each variable; p built up as d is.
     for i in range(1, n + 1):
@@ -131,17 +133,21 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
             else:
                 if fabs(neggi) <= zero:
                     iwhere[i - 1] = -3
-        pointr = head
         if iwhere[i - 1] != 0 and iwhere[i - 1] != -1:
             d[i - 1] = zero
         else:
             d[i - 1] = neggi  # (4.2)
             f1 = f1 - neggi * neggi  # (4.4)
             # p := p - W' e_i g_i
-            for j in range(1, col + 1):
-                p[j - 1] = p[j - 1] + wy[(i - 1) + (pointr - 1) * n] * neggi
-                p[col + j - 1] = p[col + j - 1] + ws[(i - 1) + (pointr - 1) * n] * neggi
-                pointr = pointr % m + 1
+            # (the Fortran's j = 1..col with pointr = head, head+1, ... mod m,
+            # as two runs of columns, head..head+k1-1 then 1..col-k1: the same
+            # additions, without an integer division per element)
+            for j in range(k1):
+                p[j] = p[j] + wy[(i - 1) + (head - 1 + j) * n] * neggi
+                p[col + j] = p[col + j] + ws[(i - 1) + (head - 1 + j) * n] * neggi
+            for j in range(k1, col):
+                p[j] = p[j] + wy[(i - 1) + (j - k1) * n] * neggi
+                p[col + j] = p[col + j] + ws[(i - 1) + (j - k1) * n] * neggi
             if nbd[i - 1] <= 2 and nbd[i - 1] != 0 and neggi < zero:
                 # x(i) + d(i) meets the lower bound
                 nbreak = nbreak + 1

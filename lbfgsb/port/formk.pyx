@@ -41,6 +41,14 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
     cdef int col2, pbegin, pend, dbegin, dend, upcl   # ranges of ind; rows to update
     cdef int cnt                                       # dcopy lengths
     cdef double temp1, temp2, temp3, temp4             # inner-product accumulators
+    cdef double t1[4]                                  # temp1 .. temp3 of four columns
+    cdef double t2[4]
+    cdef double t3[4]
+    cdef double t4[4]                                  # four entries of R_z's new column
+    cdef double a                                      # the shared factor of a row
+    cdef int q                                         # column within a block of four
+    cdef double *yi, *si                               # the fixed column of wy, ws
+    cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
     cdef double one = 1.0, zero = 0.0
     cdef int ione = 1
     cdef int nrhs = 1
@@ -78,7 +86,64 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
         if ipntr > m:
             ipntr = ipntr - m
         jpntr = head
-        for jy in range(1, col + 1):
+        # Four columns jy..jy+3 per pass over the free and over the active
+        # variables (then one at a time): twelve independent sums, each in
+        # the Fortran's order of k.
+        yi = &wy[(ipntr - 1) * n]
+        si = &ws[(ipntr - 1) * n]
+        jy = 1
+        while jy + 3 <= col:
+            y0 = &wy[(jpntr - 1) * n]
+            s0 = &ws[(jpntr - 1) * n]
+            jpntr = jpntr % m + 1
+            y1 = &wy[(jpntr - 1) * n]
+            s1 = &ws[(jpntr - 1) * n]
+            jpntr = jpntr % m + 1
+            y2 = &wy[(jpntr - 1) * n]
+            s2 = &ws[(jpntr - 1) * n]
+            jpntr = jpntr % m + 1
+            y3 = &wy[(jpntr - 1) * n]
+            s3 = &ws[(jpntr - 1) * n]
+            jpntr = jpntr % m + 1
+            for q in range(4):
+                t1[q] = zero
+                t2[q] = zero
+                t3[q] = zero
+                t4[q] = zero
+            # (the same pass makes four entries of the new last column of R_z
+            # below, S'ZZ'Y: ws of the same four columns times the newest wy)
+            for k in range(pbegin - 1, pend):
+                k1 = ind[k] - 1
+                a = yi[k1]
+                t1[0] = t1[0] + a * y0[k1]
+                t4[0] = t4[0] + s0[k1] * a
+                t1[1] = t1[1] + a * y1[k1]
+                t4[1] = t4[1] + s1[k1] * a
+                t1[2] = t1[2] + a * y2[k1]
+                t4[2] = t4[2] + s2[k1] * a
+                t1[3] = t1[3] + a * y3[k1]
+                t4[3] = t4[3] + s3[k1] * a
+            for k in range(dbegin - 1, dend):
+                k1 = ind[k] - 1
+                a = si[k1]
+                t2[0] = t2[0] + a * s0[k1]
+                t3[0] = t3[0] + a * y0[k1]
+                t2[1] = t2[1] + a * s1[k1]
+                t3[1] = t3[1] + a * y1[k1]
+                t2[2] = t2[2] + a * s2[k1]
+                t3[2] = t3[2] + a * y2[k1]
+                t2[3] = t2[3] + a * s3[k1]
+                t3[3] = t3[3] + a * y3[k1]
+            for q in range(4):
+                js = m + jy + q
+                wn1[(iy - 1) + (jy + q - 1) * (2 * m)] = t1[q]
+                wn1[(is_ - 1) + (js - 1) * (2 * m)] = t2[q]
+                wn1[(is_ - 1) + (jy + q - 1) * (2 * m)] = t3[q]
+            for q in range(4):
+                # R_z after the new row: wn1(m+col, col) is R_z's, as in the Fortran
+                wn1[(m + jy + q - 1) + (col - 1) * (2 * m)] = t4[q]
+            jy = jy + 4
+        while jy <= col:
             js = m + jy
             temp1 = zero
             temp2 = zero
@@ -94,6 +159,7 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
             wn1[(is_ - 1) + (js - 1) * (2 * m)] = temp2
             wn1[(is_ - 1) + (jy - 1) * (2 * m)] = temp3
             jpntr = jpntr % m + 1
+            jy = jy + 1
 
         # New last column of the R_z (S'ZZ'Y) part.
         jy = col
@@ -101,7 +167,16 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
         if jpntr > m:
             jpntr = jpntr - m
         ipntr = head
-        for i in range(1, col + 1):
+        # Rows 1..4*(col/4) were made with the new row above; the rest one at
+        # a time.
+        i = 1
+        while i + 3 <= col:
+            ipntr = ipntr % m + 1
+            ipntr = ipntr % m + 1
+            ipntr = ipntr % m + 1
+            ipntr = ipntr % m + 1
+            i = i + 4
+        while i <= col:
             is_ = m + i
             temp3 = zero
             for k in range(pbegin, pend + 1):
@@ -109,6 +184,7 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
                 temp3 = temp3 + ws[(k1 - 1) + (ipntr - 1) * n] * wy[(k1 - 1) + (jpntr - 1) * n]
             ipntr = ipntr % m + 1
             wn1[(is_ - 1) + (jy - 1) * (2 * m)] = temp3
+            i = i + 1
         upcl = col - 1
     else:
         upcl = col

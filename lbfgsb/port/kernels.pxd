@@ -16,6 +16,11 @@ ctypedef void (*dcopy_t)(int* n, double* dx, int* incx, double* dy,
                          int* incy) noexcept nogil
 ctypedef void (*dscal_t)(int* n, double* da, double* dx, int* incx) noexcept nogil
 ctypedef double (*dnrm2_t)(int* n, double* x, int* incx) noexcept nogil
+# out(j) := ddot(n, dx(j), 1, dy(j), 1) for j = 1..k: k independent sums
+# (the port's addition: a reference set computes them in one pass, each in
+# ddot's own order; SciPy's set calls its ddot k times)
+ctypedef void (*ddot_multi_t)(int* n, int* k, double** dx, double** dy,
+                              double* out) noexcept nogil
 ctypedef void (*dpotrf_t)(char* uplo, int* n, double* a, int* lda,
                           int* info) noexcept nogil
 ctypedef void (*dtrtrs_t)(char* uplo, char* trans, char* diag, int* n,
@@ -28,6 +33,7 @@ cdef struct Kernels:
     dcopy_t dcopy
     dscal_t dscal
     dnrm2_t dnrm2
+    ddot_multi_t ddot_multi
     dpotrf_t dpotrf
     dtrtrs_t dtrtrs
 

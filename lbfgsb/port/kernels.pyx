@@ -58,6 +58,72 @@ cdef double ref_ddot(int* n_, double* dx, int* incx_, double* dy,
     return dtemp
 
 
+cdef void ref_ddot_multi(int* n_, int* k_, double** dx, double** dy,
+                         double* out) noexcept nogil:
+    """k unit-stride ddots; four at a time in one pass over the vectors.
+
+    Each sum is ddot.f's (the clean-up loop over the first mod(n, 5)
+    elements, then five products added left to right per step): four
+    independent chains in one loop, so each keeps its order and its bits,
+    and the loop reads a vector shared by several products once per step.
+    Fewer than four left over: ref_ddot each."""
+    cdef int n = n_[0], k = k_[0]
+    cdef int i, j, mm, one = 1
+    cdef double t0, t1, t2, t3
+    cdef double *x0, *x1, *x2, *x3, *y0, *y1, *y2, *y3
+    j = 0
+    while j + 4 <= k:
+        x0 = dx[j]
+        x1 = dx[j + 1]
+        x2 = dx[j + 2]
+        x3 = dx[j + 3]
+        y0 = dy[j]
+        y1 = dy[j + 1]
+        y2 = dy[j + 2]
+        y3 = dy[j + 3]
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        t3 = 0.0
+        if n > 0:
+            mm = n % 5
+            for i in range(mm):
+                t0 = t0 + x0[i] * y0[i]
+                t1 = t1 + x1[i] * y1[i]
+                t2 = t2 + x2[i] * y2[i]
+                t3 = t3 + x3[i] * y3[i]
+            if n >= 5:
+                for i in range(mm, n, 5):
+                    t0 = (t0 + x0[i] * y0[i] + x0[i + 1] * y0[i + 1]
+                          + x0[i + 2] * y0[i + 2] + x0[i + 3] * y0[i + 3]
+                          + x0[i + 4] * y0[i + 4])
+                    t1 = (t1 + x1[i] * y1[i] + x1[i + 1] * y1[i + 1]
+                          + x1[i + 2] * y1[i + 2] + x1[i + 3] * y1[i + 3]
+                          + x1[i + 4] * y1[i + 4])
+                    t2 = (t2 + x2[i] * y2[i] + x2[i + 1] * y2[i + 1]
+                          + x2[i + 2] * y2[i + 2] + x2[i + 3] * y2[i + 3]
+                          + x2[i + 4] * y2[i + 4])
+                    t3 = (t3 + x3[i] * y3[i] + x3[i + 1] * y3[i + 1]
+                          + x3[i + 2] * y3[i + 2] + x3[i + 3] * y3[i + 3]
+                          + x3[i + 4] * y3[i + 4])
+        out[j] = t0
+        out[j + 1] = t1
+        out[j + 2] = t2
+        out[j + 3] = t3
+        j = j + 4
+    while j < k:
+        out[j] = ref_ddot(n_, dx[j], &one, dy[j], &one)
+        j = j + 1
+
+
+cdef void s_ddot_multi(int* n, int* k, double** dx, double** dy,
+                       double* out) noexcept nogil:
+    """k calls of SciPy's ddot, in the order j = 1..k."""
+    cdef int j, one = 1
+    for j in range(k[0]):
+        out[j] = s_ddot(n, dx[j], &one, dy[j], &one)
+
+
 cdef void ref_daxpy(int* n_, double* da_, double* dx, int* incx_, double* dy,
                     int* incy_) noexcept nogil:
     cdef int n = n_[0], incx = incx_[0], incy = incy_[0]
@@ -362,6 +428,7 @@ _TABLES[KERNELS_SCIPY].daxpy = s_daxpy
 _TABLES[KERNELS_SCIPY].dcopy = s_dcopy
 _TABLES[KERNELS_SCIPY].dscal = s_dscal
 _TABLES[KERNELS_SCIPY].dnrm2 = s_dnrm2
+_TABLES[KERNELS_SCIPY].ddot_multi = s_ddot_multi
 _TABLES[KERNELS_SCIPY].dpotrf = s_dpotrf
 _TABLES[KERNELS_SCIPY].dtrtrs = s_dtrtrs
 _TABLES[KERNELS_REFERENCE].ddot = ref_ddot
@@ -369,6 +436,7 @@ _TABLES[KERNELS_REFERENCE].daxpy = ref_daxpy
 _TABLES[KERNELS_REFERENCE].dcopy = ref_dcopy
 _TABLES[KERNELS_REFERENCE].dscal = ref_dscal
 _TABLES[KERNELS_REFERENCE].dnrm2 = ref_dnrm2
+_TABLES[KERNELS_REFERENCE].ddot_multi = ref_ddot_multi
 _TABLES[KERNELS_REFERENCE].dpotrf = ref_dpotrf
 _TABLES[KERNELS_REFERENCE].dtrtrs = ref_dtrtrs
 
@@ -398,6 +466,28 @@ cdef const Kernels* kernels_for(kernels) except NULL:
 
 def call_ddot(kernels, int n, double[::1] x, int incx, double[::1] y, int incy):
     return kernels_for(kernels).ddot(&n, &x[0], &incx, &y[0], &incy)
+
+
+def call_ddot_multi(kernels, int n, list xs, list ys):
+    """ddot(n, xs[j], 1, ys[j], 1) for every j, through ddot_multi: a list."""
+    cdef int k = len(xs), j
+    cdef double[::1] v
+    if len(ys) != k or k > 64:
+        raise ValueError("xs and ys: lists of one length <= 64")
+    cdef double* px[64]
+    cdef double* py[64]
+    cdef double out[64]
+    for j in range(k):
+        v = xs[j]
+        if v.shape[0] < n:
+            raise ValueError("vector shorter than n")
+        px[j] = &v[0]
+        v = ys[j]
+        if v.shape[0] < n:
+            raise ValueError("vector shorter than n")
+        py[j] = &v[0]
+    kernels_for(kernels).ddot_multi(&n, &k, px, py, out)
+    return [out[j] for j in range(k)]
 
 
 def call_daxpy(kernels, int n, double da, double[::1] x, int incx,

@@ -26,6 +26,10 @@ cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
     cdef int pointr     # 1-based column of ws/wy in the circular buffer
     cdef int one = 1
     cdef int len_
+    cdef int i, k, jj   # products in a ddot_multi call; their column
+    cdef double* dx[4]  # the products' vectors (d, wy(:, pointr), ws(:, pointr), d)
+    cdef double* dy[4]
+    cdef double out[4]
 
     # Set pointers for matrices WS and WY.
     if iupdat <= m:
@@ -55,13 +59,28 @@ cdef void matupd(int n, int m, double* ws, double* wy, double* sy, double* ss,
             kn.dcopy(&len_, &sy[j + j * m], &one, &sy[(j - 1) + (j - 1) * m], &one)
 
     # add new information: the last row of SY and the last column of SS
+    # Two columns j, j+1 per call of ddot_multi (the reference kernels make
+    # its four products in one pass over d; SciPy's calls ddot four times).
     pointr = head[0]
-    for j in range(1, col[0]):
-        # sy(col, j) := d' wy(:, pointr)    (1 x n)(n x 1)
-        sy[(col[0] - 1) + (j - 1) * m] = kn.ddot(&n, d, &one, &wy[(pointr - 1) * n], &one)
-        # ss(j, col) := ws(:, pointr)' d    (1 x n)(n x 1)
-        ss[(j - 1) + (col[0] - 1) * m] = kn.ddot(&n, &ws[(pointr - 1) * n], &one, d, &one)
-        pointr = pointr % m + 1
+    j = 1
+    while j < col[0]:
+        k = 0
+        while k < 4 and j < col[0]:
+            # sy(col, j) := d' wy(:, pointr)    (1 x n)(n x 1)
+            dx[k] = d
+            dy[k] = &wy[(pointr - 1) * n]
+            # ss(j, col) := ws(:, pointr)' d    (1 x n)(n x 1)
+            dx[k + 1] = &ws[(pointr - 1) * n]
+            dy[k + 1] = d
+            k = k + 2
+            j = j + 1
+            pointr = pointr % m + 1
+        # out(i) := dx(i)' dy(i)   (1 x n)(n x 1), i = 1..k
+        kn.ddot_multi(&n, &k, dx, dy, out)
+        for i in range(0, k, 2):
+            jj = j - k // 2 + i // 2
+            sy[(col[0] - 1) + (jj - 1) * m] = out[i]
+            ss[(jj - 1) + (col[0] - 1) * m] = out[i + 1]
     if stp == 1.0:
         ss[(col[0] - 1) + (col[0] - 1) * m] = dtd
     else:

@@ -29,22 +29,69 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
     """
     cdef int i, j, k, pointr     # loop counters; variable number; buffer column
     cdef double a1, a2           # (M c)(j) and theta*(M c)(col+j)
+    cdef double b0, b1, b2, b3, c0, c1, c2, c3   # a1, a2 of four columns
+    cdef double ri               # r(i)'s first term, -theta(z(k) - x(k)) - g(k)
+    cdef bint first              # the first four columns' pass makes that term too
+    cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
 
     if not cnstnd and col > 0:
         for i in range(n):
             r[i] = -g[i]
     else:
-        for i in range(1, nfree + 1):
-            k = index[i - 1]
-            r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]  # -(5.4)
         # wa(1:2col) := M wa(2m+1:2m+2col)
+        # (the Fortran computes r's first term before bmv; bmv reads neither
+        # r nor z, x, g, so the port calls it first and makes the first term
+        # in the pass of the first four columns below: the same operations
+        # on each r(i), in the same order, one pass fewer)
         bmv(m, sy, wt, col, &wa[2 * m], wa, info, kn)
+        if info[0] != 0 or col < 4:
+            for i in range(1, nfree + 1):
+                k = index[i - 1]
+                r[i - 1] = -theta * (z[k - 1] - x[k - 1]) - g[k - 1]  # -(5.4)
         if info[0] != 0:
             info[0] = -8
             return
         # r := r + Z'W M c   -(5.4), with c = W'(xcp - x) of (4.13)
+        # Four columns j..j+3 per pass over the free variables (then one at a
+        # time): r(i) still gets its additions in the Fortran's order of j.
         pointr = head
-        for j in range(1, col + 1):
+        j = 1
+        first = col >= 4
+        while j + 3 <= col:
+            y0 = &wy[(pointr - 1) * n]
+            s0 = &ws[(pointr - 1) * n]
+            pointr = pointr % m + 1
+            y1 = &wy[(pointr - 1) * n]
+            s1 = &ws[(pointr - 1) * n]
+            pointr = pointr % m + 1
+            y2 = &wy[(pointr - 1) * n]
+            s2 = &ws[(pointr - 1) * n]
+            pointr = pointr % m + 1
+            y3 = &wy[(pointr - 1) * n]
+            s3 = &ws[(pointr - 1) * n]
+            pointr = pointr % m + 1
+            b0 = wa[j - 1]
+            c0 = theta * wa[col + j - 1]
+            b1 = wa[j]
+            c1 = theta * wa[col + j]
+            b2 = wa[j + 1]
+            c2 = theta * wa[col + j + 1]
+            b3 = wa[j + 2]
+            c3 = theta * wa[col + j + 2]
+            if first:
+                for i in range(nfree):
+                    k = index[i] - 1
+                    ri = -theta * (z[k] - x[k]) - g[k]  # -(5.4)
+                    r[i] = ((((((((ri + y0[k] * b0) + s0[k] * c0) + y1[k] * b1) + s1[k] * c1)
+                             + y2[k] * b2) + s2[k] * c2) + y3[k] * b3) + s3[k] * c3)
+                first = False
+            else:
+                for i in range(nfree):
+                    k = index[i] - 1
+                    r[i] = ((((((((r[i] + y0[k] * b0) + s0[k] * c0) + y1[k] * b1) + s1[k] * c1)
+                             + y2[k] * b2) + s2[k] * c2) + y3[k] * b3) + s3[k] * c3)
+            j = j + 4
+        while j <= col:
             a1 = wa[j - 1]
             a2 = theta * wa[col + j - 1]
             for i in range(1, nfree + 1):
@@ -52,6 +99,7 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
                 r[i - 1] = (r[i - 1] + wy[(k - 1) + (pointr - 1) * n] * a1) + \
                     ws[(k - 1) + (pointr - 1) * n] * a2
             pointr = pointr % m + 1
+            j = j + 1
 
 
 cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
@@ -79,6 +127,8 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     cdef double dd_p                                  # directional derivative of projected step
     cdef double rtheta                                # one/theta for dscal
     cdef double t                                     # x(k) + d(i) before clipping
+    cdef double b0, b1, b2, b3, c0, c1, c2, c3        # sums / wv entries of four columns
+    cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
     cdef int ione = 1
     cdef int nrhs = 1
     cdef char* uplo = b'U'
@@ -91,8 +141,52 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     write_subsm_entered(iprint)  # format 1001
 
     # wv := W'Z d = [Y'Z d; theta*S'Z d]
+    # Four columns i..i+3 per pass over the free variables (then one at a
+    # time): eight independent sums, each in the Fortran's order of j.
     pointr = head
-    for i in range(1, col + 1):
+    i = 1
+    while i + 3 <= col:
+        y0 = &wy[(pointr - 1) * n]
+        s0 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        y1 = &wy[(pointr - 1) * n]
+        s1 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        y2 = &wy[(pointr - 1) * n]
+        s2 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        y3 = &wy[(pointr - 1) * n]
+        s3 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        b0 = zero
+        b1 = zero
+        b2 = zero
+        b3 = zero
+        c0 = zero
+        c1 = zero
+        c2 = zero
+        c3 = zero
+        for j in range(nsub):
+            k = ind[j] - 1
+            dk = d[j]
+            b0 = b0 + y0[k] * dk
+            c0 = c0 + s0[k] * dk
+            b1 = b1 + y1[k] * dk
+            c1 = c1 + s1[k] * dk
+            b2 = b2 + y2[k] * dk
+            c2 = c2 + s2[k] * dk
+            b3 = b3 + y3[k] * dk
+            c3 = c3 + s3[k] * dk
+        wv[i - 1] = b0
+        wv[i] = b1
+        wv[i + 1] = b2
+        wv[i + 2] = b3
+        wv[col + i - 1] = theta * c0
+        wv[col + i] = theta * c1
+        wv[col + i + 1] = theta * c2
+        wv[col + i + 2] = theta * c3
+        i = i + 4
+    while i <= col:
         temp1 = zero
         temp2 = zero
         for j in range(1, nsub + 1):
@@ -102,6 +196,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         wv[i - 1] = temp1
         wv[col + i - 1] = theta * temp2
         pointr = pointr % m + 1
+        i = i + 1
 
     # wv := K^{-1} wv with K = U' diag(-I, I) U, U upper triangular in wn.
     m2 = 2 * m
@@ -118,14 +213,46 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         return
 
     # d := d + (1/theta) Z'Y wv1 + Z'S wv2
+    # Four columns jy..jy+3 per pass over the free variables (then one at a
+    # time): d(i) still gets its additions in the Fortran's order of jy.
     pointr = head
-    for jy in range(1, col + 1):
+    jy = 1
+    while jy + 3 <= col:
+        y0 = &wy[(pointr - 1) * n]
+        s0 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        y1 = &wy[(pointr - 1) * n]
+        s1 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        y2 = &wy[(pointr - 1) * n]
+        s2 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        y3 = &wy[(pointr - 1) * n]
+        s3 = &ws[(pointr - 1) * n]
+        pointr = pointr % m + 1
+        b0 = wv[jy - 1]
+        b1 = wv[jy]
+        b2 = wv[jy + 1]
+        b3 = wv[jy + 2]
+        c0 = wv[col + jy - 1]
+        c1 = wv[col + jy]
+        c2 = wv[col + jy + 1]
+        c3 = wv[col + jy + 2]
+        for i in range(nsub):
+            k = ind[i] - 1
+            dk = (d[i] + (y0[k] * b0) / theta) + s0[k] * c0
+            dk = (dk + (y1[k] * b1) / theta) + s1[k] * c1
+            dk = (dk + (y2[k] * b2) / theta) + s2[k] * c2
+            d[i] = (dk + (y3[k] * b3) / theta) + s3[k] * c3
+        jy = jy + 4
+    while jy <= col:
         js = col + jy
         for i in range(1, nsub + 1):
             k = ind[i - 1]
             d[i - 1] = (d[i - 1] + (wy[(k - 1) + (pointr - 1) * n] * wv[jy - 1]) / theta) + \
                 ws[(k - 1) + (pointr - 1) * n] * wv[js - 1]
         pointr = pointr % m + 1
+        jy = jy + 1
 
     # d := (1/theta) d   (nsub)
     rtheta = one / theta
