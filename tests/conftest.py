@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def fortran():
-    """tools.fortran, the Fortran reference (skipped where it cannot be loaded,
+    """tools.fortran, the Fortran (skipped where it cannot be loaded,
     a failure under CI=true: see fortran_ref.py)."""
     from fortran_ref import F, OK, WHY
     if not OK:

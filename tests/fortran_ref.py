@@ -1,4 +1,4 @@
-"""The Fortran reference, for every test that compares with it.
+"""The Fortran (Debian's liblbfgsb0), for every test that compares with it.
 
 ``F`` is ``tools.fortran`` (Debian's liblbfgsb.so.0 through ctypes; its
 ``"scipy"`` mode binds the Fortran's BLAS/LAPACK to SciPy's OpenBLAS, the
@@ -14,6 +14,6 @@ from tools import fortran as F
 
 OK, WHY = F.available("scipy")
 if not OK and os.environ.get("CI", "").lower() == "true":
-    raise RuntimeError("CI=true but the Fortran reference cannot be used: " + WHY)
+    raise RuntimeError("CI=true but the Fortran (liblbfgsb0) cannot be used: " + WHY)
 
 needs_fortran = pytest.mark.skipif(not OK, reason=WHY)

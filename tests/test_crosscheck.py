@@ -1,4 +1,4 @@
-"""Cross-check of the port against the reference Fortran and against SciPy.
+"""Cross-check of the port against the Fortran and against SciPy.
 
 On every reference problem (``reference.names()``, each at its default size)
 the harness of ``tools/compare.py`` runs

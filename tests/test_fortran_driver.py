@@ -1,6 +1,6 @@
 """Tests of the cross-check harness around Debian's Fortran L-BFGS-B 3.0.
 
-These prove that ``tools/fortran.py`` really drives the reference Fortran code,
+These prove that ``tools/fortran.py`` really drives the Fortran code,
 with the BLAS binding it claims, and that its driver loop behaves like SciPy's.
 When ``liblbfgsb0`` is not installed the tests are skipped with the reason,
 except under ``CI=true`` where that is a failure.

@@ -1,4 +1,4 @@
-"""ctypes interface to the reference Fortran L-BFGS-B 3.0 (Debian ``liblbfgsb0``).
+"""ctypes interface to the Fortran L-BFGS-B 3.0 the port is checked against (Debian ``liblbfgsb0``).
 
 This module is part of the cross-check harness: it lets tests run the original
 Fortran code (as compiled by Debian with gfortran) next to the Cython port and
