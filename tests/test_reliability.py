@@ -225,6 +225,11 @@ def test_sigint_to_a_long_run_exits_with_keyboard_interrupt():
         def fg(x):
             Hx = H @ x
             return 0.5 * float(x @ Hx) - x.sum(), Hx - 1.0
+        # Python leaves SIGINT ignored when its parent ignored it (a job run in
+        # the background by a non-interactive shell): give the child the
+        # handler an interactive user's Python has
+        import signal
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         print("ready", flush=True)
         try:
             lbfgsb.minimize(fg, np.zeros(n), jac=True,
