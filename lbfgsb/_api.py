@@ -38,6 +38,11 @@ from lbfgsb.port.state import scipy_message
 
 __all__ = ["fmin_l_bfgs_b", "minimize"]
 
+try:        # the ufunc np.clip(x0, lb, ub) ends in for an ndarray x0 and array bounds
+    from numpy._core.umath import clip as _clip
+except ImportError:                     # pragma: no cover - NumPy 1.x
+    _clip = np.clip
+
 _NO_CONSTRAINTS = ()        # minimize's default (standardised to [] at once)
 
 
@@ -72,11 +77,13 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
             warnings.warn(opt.DEPRECATED, DeprecationWarning, stacklevel=_stacklevel(3))
 
     # SciPy's (2, n) array of new-style bounds (None: no bounds), checked
+    # (with l, u, nbd when minimize made them already)
+    arrays = bounds.arrays if isinstance(bounds, opt.Converted) else None
     bounds = opt.lbfgsb_bounds(bounds, n)
     if bounds is not None:
         # the initial point must lie within the bounds (ScalarFunction and
         # the finite differences need it)
-        x0 = np.clip(x0, bounds[0], bounds[1])
+        x0 = _clip(x0, bounds[0], bounds[1])
 
     # How f and g are obtained.  The compiled loop calls the user's functions
     # itself when SciPy's ScalarFunction would hand them float64 points and
@@ -111,7 +118,7 @@ def _minimize_lbfgsb(fun, x0, args=(), jac=None, bounds=None,
         obj = _driver.Objective(2, sf.fun_and_grad, sf, (), n)
         x = None
 
-    low_bnd, upper_bnd, nbd = opt.lbfgsb_arrays(bounds, n)
+    low_bnd, upper_bnd, nbd = arrays or opt.lbfgsb_arrays(bounds, n)
     opt.check_maxls(maxls)
 
     if x is None:
@@ -344,11 +351,17 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
     if bounds is not None:
         # standardize_bounds(.., 'new') and _validate_bounds, vectorised
         lb, ub = opt.minimize_bounds(bounds, x0.shape)
+        # float64 vectors: the count of fixed variables, what
+        # _minimize_lbfgsb receives and its l, u, nbd in one compiled pass
+        pre = opt.minimize_arrays(lb, ub)
         # finite differences cannot step a variable fixed by its bounds:
         # SciPy removes fixed variables from the problem
-        i_fixed = (lb == ub)
-        fixed = np.count_nonzero(i_fixed)
-        if fixed == i_fixed.size:
+        if pre is None or pre[0]:
+            i_fixed = (lb == ub)
+            fixed = np.count_nonzero(i_fixed)
+        else:
+            fixed = 0
+        if fixed == lb.size:
             if not isinstance(bounds, Bounds):
                 bounds = Bounds(lb, ub)
                 bounds.lb, bounds.ub = np.array(lb), np.array(ub)
@@ -374,7 +387,8 @@ def minimize(fun, x0, args=(), jac=None, bounds=None, callback=None, **options):
             if callable(jac):
                 jac = _sm._Remove_From_Func(jac, i_fixed, x_fixed, remove=1)
         # what SciPy's old-style pairs become in _minimize_lbfgsb, at once
-        bounds = opt.Converted(opt.solver_bounds(lb, ub))
+        bounds = (opt.Converted(pre[1], pre[2]) if pre is not None and not remove_vars
+                  else opt.Converted(opt.solver_bounds(lb, ub)))
 
     callback = _wrap_callback(callback, meth)
     res = _minimize_lbfgsb(fun, x0, args, jac, bounds, callback=callback, **options)

@@ -8,7 +8,7 @@ other inputs), with the same results bit for bit (tests/test_options.py).
 
 import numpy as np
 
-from libc.math cimport isinf
+from libc.math cimport INFINITY, isinf
 
 
 def lbfgsb_arrays(const double[::1] lb, const double[::1] ub):
@@ -33,3 +33,57 @@ def lbfgsb_arrays(const double[::1] lb, const double[::1] ub):
             hi[i] = ub[i]
         code[i] = (2 if fu else 1) if fl else (3 if fu else 0)
     return low, up, nbd
+
+
+def bounds_code(const double[:] lb, const double[:] ub):
+    """The checks of ``_options.validated`` on float64 vectors of one length,
+    in one pass: 1 when some ub < lb (checked first, over every variable, as
+    ``np.count_nonzero(ub < lb)``), else 2 when a lower bound is +inf or an
+    upper bound -inf (``refuse_infeasible``), else 0."""
+    cdef Py_ssize_t i, n = lb.shape[0]
+    cdef bint infeasible = False
+    for i in range(n):
+        if ub[i] < lb[i]:
+            return 1
+        if lb[i] == INFINITY or ub[i] == -INFINITY:
+            infeasible = True
+    return 2 if infeasible else 0
+
+
+def minimize_arrays(const double[:] lb, const double[:] ub):
+    """``minimize``'s bounds after validation, in one pass over float64
+    vectors of one length: (the number of variables with lb == ub, the
+    (2, n) array of ``_options.solver_bounds`` -- NaN as no bound --, and
+    ``lbfgsb_arrays`` of it: l, u, nbd), the same values bit for bit."""
+    cdef Py_ssize_t i, n = lb.shape[0]
+    cdef Py_ssize_t fixed = 0
+    cdef double a, b
+    if ub.shape[0] != n:
+        raise ValueError("lb and ub must have the same length")
+    lu = np.empty((2, n), np.float64)
+    low = np.zeros(n, np.float64)
+    up = np.zeros(n, np.float64)
+    nbd = np.zeros(n, np.int32)
+    cdef double[:, ::1] luv = lu
+    cdef double[::1] lo = low, hi = up
+    cdef int[::1] code = nbd
+    cdef bint fl, fu
+    for i in range(n):
+        a = lb[i]
+        b = ub[i]
+        if a == b:
+            fixed += 1
+        if a != a:
+            a = -INFINITY       # solver_bounds: a NaN bound is no bound
+        if b != b:
+            b = INFINITY
+        luv[0, i] = a
+        luv[1, i] = b
+        fl = not isinf(a)
+        fu = not isinf(b)
+        if fl:
+            lo[i] = a
+        if fu:
+            hi[i] = b
+        code[i] = (2 if fu else 1) if fl else (3 if fu else 0)
+    return fixed, lu, (low, up, nbd)

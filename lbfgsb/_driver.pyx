@@ -200,7 +200,7 @@ cdef class Objective:
         (modes 0 and 1; ``drive`` reuses the point at setulb's first request)."""
         xarr = np.asarray(x)
         self.fobj_e = self.evaluate(xarr.copy, &self.ge[0] if self.n else NULL,
-                                   bool(np.isnan(xarr).any()))
+                                   _has_nan(&x[0], self.n) if self.n else False)
         if self.n:
             self.xe[:] = x
         self.have_e = True

@@ -120,6 +120,20 @@ def validated(lb, ub, shape, views=True):
     """minimize's ``_validate_bounds`` and the port's refusal: (lb, ub)
     broadcast to ``shape`` (read-only views; with ``views`` False, arrays
     of that shape already are kept as they are)."""
+    if _plain(lb, shape) and _plain(ub, shape):
+        # float64 vectors of the shape: the checks in one compiled pass, and
+        # a read-only view for ``np.broadcast_to`` (nothing to broadcast)
+        code = _convert.bounds_code(lb, ub)
+        if code == 1:
+            raise ValueError(_UB_LT_LB)
+        if views:
+            lb = lb.view()
+            lb.flags.writeable = False
+            ub = ub.view()
+            ub.flags.writeable = False
+        if code == 2:
+            raise ValueError(_NO_FEASIBLE)
+        return lb, ub
     if np.count_nonzero(ub < lb):
         raise ValueError(_UB_LT_LB)
     if views or lb.shape != shape or ub.shape != shape:
@@ -130,6 +144,20 @@ def validated(lb, ub, shape, views=True):
             raise ValueError(_NOT_BROADCAST) from e
     refuse_infeasible(lb, ub)
     return lb, ub
+
+
+def _plain(a, shape):
+    """True for a float64 vector (an ndarray, not a subclass) of ``shape``."""
+    return type(a) is np.ndarray and a.ndim == 1 and a.dtype == _F64 and a.shape == shape
+
+
+def minimize_arrays(lb, ub):
+    """For validated float64 vectors (``minimize_bounds``'s): (the number of
+    variables fixed by lb == ub, ``solver_bounds(lb, ub)``, its
+    ``lbfgsb_arrays``) in one compiled pass; None for other arrays."""
+    if _plain(lb, lb.shape) and _plain(ub, lb.shape):
+        return _convert.minimize_arrays(lb, ub)
+    return None
 
 
 def minimize_bounds(bounds, shape):
@@ -177,10 +205,11 @@ class Converted:
     ``lu`` is the (2, n) float64 array SciPy's ``_minimize_lbfgsb`` builds
     from its old-style pairs (``solver_bounds``)."""
 
-    __slots__ = ("lu",)
+    __slots__ = ("lu", "arrays")
 
-    def __init__(self, lu):
+    def __init__(self, lu, arrays=None):
         self.lu = lu
+        self.arrays = arrays        # lbfgsb_arrays(lu) when already made
 
 
 def lbfgsb_bounds(bounds, n):

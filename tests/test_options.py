@@ -193,3 +193,43 @@ def test_the_compiled_and_the_numpy_nbd_tables_agree_bitwise():
     lb[lb == INF] = 3.0             # (SciPy's loop: a KeyError for these)
     ub[ub == -INF] = -3.0
     assert _bits(opt.lbfgsb_arrays((lb, ub), 400)) == _bits(_scipy_nbd(np.array([lb, ub]), 400))
+
+
+def test_the_one_pass_bounds_of_minimize_agree_bitwise_with_the_numpy_steps():
+    # _convert.minimize_arrays: the fixed count, solver_bounds and
+    # lbfgsb_arrays of validated float64 vectors (strided ones too: the
+    # columns of a table of pairs)
+    rng = np.random.default_rng(11)
+    values = np.array([0.0, -0.0, 1.5, -2.0, INF, -INF, NAN, 1e308, 5e-324])
+    table = rng.choice(values, (400, 2))
+    table[:, 0][table[:, 0] == INF] = 3.0
+    table[:, 1][table[:, 1] == -INF] = -3.0
+    lb, ub = table[:, 0], table[:, 1]
+    fixed, lu, arrays = opt.minimize_arrays(lb, ub)
+    assert fixed == np.count_nonzero(lb == ub)
+    assert _bits([lu]) == _bits([opt.solver_bounds(lb, ub)])
+    assert _bits(arrays) == _bits(opt.lbfgsb_arrays(opt.solver_bounds(lb, ub), 400))
+    assert opt.minimize_arrays(lb.astype(np.float32), ub) is None
+
+
+@pytest.mark.parametrize("lb, ub, text", [
+    ([0.0, 2.0], [1.0, 1.0], "An upper bound is less"),
+    ([INF, 2.0], [1.0, 1.0], "An upper bound is less"),     # ub < lb checked first
+    ([INF, 0.0], [INF, 1.0], "no feasible point"),
+    ([0.0, 0.0], [1.0, -INF], "An upper bound is less"),
+    ([NAN, -INF], [-INF, NAN], "no feasible point"),
+    ([NAN, 0.0], [NAN, 0.0], None),
+])
+def test_the_compiled_bounds_checks_raise_as_the_numpy_checks(lb, ub, text):
+    lb, ub = np.array(lb), np.array(ub)
+    for views in (True, False):
+        if text is None:
+            got = opt.validated(lb, ub, (2,), views=views)
+            assert _bits(got) == _bits((lb, ub))
+            assert not views or not (got[0].flags.writeable or got[1].flags.writeable)
+        else:
+            with pytest.raises(ValueError, match=text):
+                opt.validated(lb, ub, (2,), views=views)
+            with pytest.raises(ValueError, match=text):     # the NumPy path
+                opt.validated(lb.astype(np.float32), ub.astype(np.float32), (2,),
+                              views=views)
