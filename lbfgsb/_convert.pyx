@@ -11,6 +11,19 @@ import numpy as np
 from libc.math cimport INFINITY, isinf
 
 
+cdef inline void nbd_entry(double a, double b, double* lo, double* hi,
+                           int* code) noexcept nogil:
+    """One variable of SciPy's bounds_map: a finite bound (NaN included) is
+    copied and counted, an infinite one leaves lo/hi as they are (0.0)."""
+    cdef bint fl = not isinf(a)
+    cdef bint fu = not isinf(b)
+    if fl:
+        lo[0] = a
+    if fu:
+        hi[0] = b
+    code[0] = (2 if fu else 1) if fl else (3 if fu else 0)
+
+
 def lbfgsb_arrays(const double[::1] lb, const double[::1] ub):
     """(l, u, nbd) from float64 lower and upper bounds: a finite bound (NaN
     included, as in SciPy's loop) is copied and counted, an infinite one
@@ -23,15 +36,8 @@ def lbfgsb_arrays(const double[::1] lb, const double[::1] ub):
     nbd = np.zeros(n, np.int32)
     cdef double[::1] lo = low, hi = up
     cdef int[::1] code = nbd
-    cdef bint fl, fu
     for i in range(n):
-        fl = not isinf(lb[i])
-        fu = not isinf(ub[i])
-        if fl:
-            lo[i] = lb[i]
-        if fu:
-            hi[i] = ub[i]
-        code[i] = (2 if fu else 1) if fl else (3 if fu else 0)
+        nbd_entry(lb[i], ub[i], &lo[i], &hi[i], &code[i])
     return low, up, nbd
 
 
@@ -42,6 +48,8 @@ def bounds_code(const double[:] lb, const double[:] ub):
     upper bound -inf (``refuse_infeasible``), else 0."""
     cdef Py_ssize_t i, n = lb.shape[0]
     cdef bint infeasible = False
+    if ub.shape[0] != n:
+        raise ValueError("lb and ub must have the same length")
     for i in range(n):
         if ub[i] < lb[i]:
             return 1
@@ -67,7 +75,6 @@ def minimize_arrays(const double[:] lb, const double[:] ub):
     cdef double[:, ::1] luv = lu
     cdef double[::1] lo = low, hi = up
     cdef int[::1] code = nbd
-    cdef bint fl, fu
     for i in range(n):
         a = lb[i]
         b = ub[i]
@@ -79,11 +86,5 @@ def minimize_arrays(const double[:] lb, const double[:] ub):
             b = INFINITY
         luv[0, i] = a
         luv[1, i] = b
-        fl = not isinf(a)
-        fu = not isinf(b)
-        if fl:
-            lo[i] = a
-        if fu:
-            hi[i] = b
-        code[i] = (2 if fu else 1) if fl else (3 if fu else 0)
+        nbd_entry(a, b, &lo[i], &hi[i], &code[i])
     return fixed, lu, (low, up, nbd)
