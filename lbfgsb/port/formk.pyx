@@ -8,6 +8,7 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 
 
 from lbfgsb.port.kernels cimport Kernels, kernels_for
+from lbfgsb.port.columns cimport four_columns
 from lbfgsb.port.deviations cimport DEV_FORMK_DTRTRS_BLOCKED
 
 import numpy as np
@@ -49,6 +50,8 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
     cdef int q                                         # column within a block of four
     cdef double *yi, *si                               # the fixed column of wy, ws
     cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
+    cdef double *y4[4]
+    cdef double *s4[4]
     cdef double one = 1.0, zero = 0.0
     cdef int ione = 1
     cdef int nrhs = 1
@@ -93,18 +96,9 @@ cdef void formk(int n, int nsub, int* ind, int nenter, int ileave, int* indx2,
         si = &ws[(ipntr - 1) * n]
         jy = 1
         while jy + 3 <= col:
-            y0 = &wy[(jpntr - 1) * n]
-            s0 = &ws[(jpntr - 1) * n]
-            jpntr = jpntr % m + 1
-            y1 = &wy[(jpntr - 1) * n]
-            s1 = &ws[(jpntr - 1) * n]
-            jpntr = jpntr % m + 1
-            y2 = &wy[(jpntr - 1) * n]
-            s2 = &ws[(jpntr - 1) * n]
-            jpntr = jpntr % m + 1
-            y3 = &wy[(jpntr - 1) * n]
-            s3 = &ws[(jpntr - 1) * n]
-            jpntr = jpntr % m + 1
+            jpntr = four_columns(ws, wy, n, m, jpntr, s4, y4)
+            y0, y1, y2, y3 = y4[0], y4[1], y4[2], y4[3]
+            s0, s1, s2, s3 = s4[0], s4[1], s4[2], s4[3]
             for q in range(4):
                 t1[q] = zero
                 t2[q] = zero

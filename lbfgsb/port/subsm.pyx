@@ -8,6 +8,7 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 
 
 from lbfgsb.port.kernels cimport Kernels, kernels_for
+from lbfgsb.port.columns cimport four_columns
 from lbfgsb.port.bmv cimport bmv
 from lbfgsb.port.trace cimport write_subsm_entered, write_subsm_positive_dir, write_subsm_exit
 
@@ -33,6 +34,8 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
     cdef double ri               # r(i)'s first term, -theta(z(k) - x(k)) - g(k)
     cdef bint first              # the first four columns' pass makes that term too
     cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
+    cdef double *y4[4]
+    cdef double *s4[4]
 
     if not cnstnd and col > 0:
         for i in range(n):
@@ -58,18 +61,9 @@ cdef void cmprlb(int n, int m, double* x, double* g, double* ws, double* wy,
         j = 1
         first = col >= 4
         while j + 3 <= col:
-            y0 = &wy[(pointr - 1) * n]
-            s0 = &ws[(pointr - 1) * n]
-            pointr = pointr % m + 1
-            y1 = &wy[(pointr - 1) * n]
-            s1 = &ws[(pointr - 1) * n]
-            pointr = pointr % m + 1
-            y2 = &wy[(pointr - 1) * n]
-            s2 = &ws[(pointr - 1) * n]
-            pointr = pointr % m + 1
-            y3 = &wy[(pointr - 1) * n]
-            s3 = &ws[(pointr - 1) * n]
-            pointr = pointr % m + 1
+            pointr = four_columns(ws, wy, n, m, pointr, s4, y4)
+            y0, y1, y2, y3 = y4[0], y4[1], y4[2], y4[3]
+            s0, s1, s2, s3 = s4[0], s4[1], s4[2], s4[3]
             b0 = wa[j - 1]
             c0 = theta * wa[col + j - 1]
             b1 = wa[j]
@@ -129,6 +123,8 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     cdef double t                                     # x(k) + d(i) before clipping
     cdef double b0, b1, b2, b3, c0, c1, c2, c3        # sums / wv entries of four columns
     cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
+    cdef double *y4[4]
+    cdef double *s4[4]
     cdef int ione = 1
     cdef int nrhs = 1
     cdef char* uplo = b'U'
@@ -146,18 +142,9 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     pointr = head
     i = 1
     while i + 3 <= col:
-        y0 = &wy[(pointr - 1) * n]
-        s0 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
-        y1 = &wy[(pointr - 1) * n]
-        s1 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
-        y2 = &wy[(pointr - 1) * n]
-        s2 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
-        y3 = &wy[(pointr - 1) * n]
-        s3 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
+        pointr = four_columns(ws, wy, n, m, pointr, s4, y4)
+        y0, y1, y2, y3 = y4[0], y4[1], y4[2], y4[3]
+        s0, s1, s2, s3 = s4[0], s4[1], s4[2], s4[3]
         b0 = zero
         b1 = zero
         b2 = zero
@@ -218,18 +205,9 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     pointr = head
     jy = 1
     while jy + 3 <= col:
-        y0 = &wy[(pointr - 1) * n]
-        s0 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
-        y1 = &wy[(pointr - 1) * n]
-        s1 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
-        y2 = &wy[(pointr - 1) * n]
-        s2 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
-        y3 = &wy[(pointr - 1) * n]
-        s3 = &ws[(pointr - 1) * n]
-        pointr = pointr % m + 1
+        pointr = four_columns(ws, wy, n, m, pointr, s4, y4)
+        y0, y1, y2, y3 = y4[0], y4[1], y4[2], y4[3]
+        s0, s1, s2, s3 = s4[0], s4[1], s4[2], s4[3]
         b0 = wv[jy - 1]
         b1 = wv[jy]
         b2 = wv[jy + 1]
