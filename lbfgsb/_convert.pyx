@@ -14,7 +14,7 @@ from libc.math cimport INFINITY, isinf
 cdef inline void nbd_entry(double a, double b, double* lo, double* hi,
                            int* code) noexcept nogil:
     """One variable of SciPy's bounds_map: a finite bound (NaN included) is
-    copied and counted, an infinite one leaves lo/hi as they are (0.0)."""
+    copied and counted, an infinite one leaves lo/hi at their 0.0."""
     cdef bint fl = not isinf(a)
     cdef bint fu = not isinf(b)
     if fl:
