@@ -172,7 +172,7 @@ def _free_table(rec, lg):
             ident = "yes" if c["identical"] else "NO"
             xr = _g(c["final_x_rel"], 3)
         task = lg.task(r["task"]) + ("  [%s]" % r["error"] if r["error"] else "")
-        vs = lg.impl(ref_of.get(nm, "(ref)"))
+        vs = lg.impl(ref_of.get(nm, "(against)"))
         if lg.wide:
             rows.append((nm, vs, r["nit"], r["nfev"], _g(r["f"]), _g(r["pg"], 3),
                          r["status"], task, ident, fb, ft, xr))
@@ -256,7 +256,7 @@ def format_record(rec, detail=8, wide=False):
     out += verdict_lines(rec, None if wide else WIDTH)
     lg = _Legend(wide)
     out.append("")
-    out.append("reference: %s; BLAS/LAPACK:" % rec["reference"])
+    out.append("checked against: %s; BLAS/LAPACK:" % rec["reference"])
     for nm, b in rec["blas"].items():
         out.append("  %-15s %s" % (lg.impl(nm), b if wide else _basenames(b)))
     for nm, why in rec["skipped"].items():
