@@ -42,6 +42,10 @@ try:        # the ufunc np.clip(x0, lb, ub) ends in for an ndarray x0 and array 
     from numpy._core.umath import clip as _clip
 except ImportError:                     # pragma: no cover - NumPy 1.x
     _clip = np.clip
+try:        # what np.einsum(subscripts, a, b) calls when it does not optimize
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:                     # pragma: no cover - NumPy 1.x
+    _einsum = np.einsum
 
 _NO_CONSTRAINTS = ()        # minimize's default (standardised to [] at once)
 
@@ -195,7 +199,7 @@ def inv_hess_product(sk, yk):
     h.sk = sk
     h.yk = yk
     h.n_corrs = n_corrs
-    h.rho = 1 / np.einsum('ij,ij->i', sk, yk)
+    h.rho = 1 / _einsum('ij,ij->i', sk, yk)
     return h
 
 
@@ -215,7 +219,7 @@ def _merge(keywords, grouped):
     reads ``options.get`` first: its AttributeError for a non-mapping); an
     option given both ways is a TypeError."""
     if grouped is None:
-        grouped = {}
+        return keywords
     grouped.get('return_all', False)
     twice = sorted(set(grouped) & set(keywords), key=str)
     if twice:

@@ -23,7 +23,9 @@ do the same iterations (nit and nfev are checked and printed).
 
 Sections:
 - overhead-bound: n = 2, 10, 100 (Rosenbrock; a bound-constrained quadratic):
-  total wall time of minimize per iteration.
+  total wall time of minimize per iteration; beside the ratio, the
+  objective's own time in the port's run over SciPy's whole call (the ratio
+  the port would reach if its own work were free) and the ratio of the rest.
 - kernel-bound: n = 1e4, 1e5, 1e6, m = 5, 10, 20, without bounds (quad) and
   with about half the variables at a bound (bquad): solver time per iteration
   = (total - time inside the objective) / nit, per-call costs included; and
@@ -170,12 +172,21 @@ def overhead_section(reps, quick, log):
                 per = [t / r["nit"] for t in r["total"]]
                 med, spread = stats(per)
                 row[impl] = dict(us_per_it=med * 1e6, spread=spread, nit=r["nit"],
-                                 nfev=r["nfev"])
+                                 nfev=r["nfev"],
+                                 fun_us_per_it=float(np.median(r["fun"])) / r["nit"] * 1e6)
             row["same_work"] = len({(row[i]["nit"], row[i]["nfev"])
                                     for i in ("port", "scipy", "fortran")}) == 1
             row["ratio_port_scipy"] = row["port"]["us_per_it"] / row["scipy"]["us_per_it"]
+            # the objective's own time in the port's run over SciPy's whole
+            # call: the ratio the port would reach if its own work were free
+            row["objective_alone"] = row["port"]["fun_us_per_it"] / row["scipy"]["us_per_it"]
+            # the rest of each call (solver and glue, the objective taken out)
+            own = [row[i]["us_per_it"] - row[i]["fun_us_per_it"] for i in ("port", "scipy")]
+            row["ratio_without_objective"] = own[0] / own[1] if own[1] > 0 else float("nan")
             rows.append(row)
-            log(fmt_row(row, "us_per_it", "us/it"))
+            log(fmt_row(row, "us_per_it", "us/it")
+                + f" | objective alone {row['objective_alone']:.2f}, the rest "
+                f"{row['ratio_without_objective']:.2f}")
     return rows
 
 
@@ -427,9 +438,12 @@ def targets(over, kern, thr, mem, log):
     if kern:
         tg.append(("worst fraction of bandwidth limit", min(r["port"]["fraction_of_limit"]
                                                             for r in kern), ">=", 0.70))
-    small = [r["ratio_port_scipy"] for r in over if r["n"] <= 100]
+    small = [r for r in over if r["n"] <= 100]
     if small:
-        tg.append(("small problems whole call, worst port/scipy", max(small), "<=", 0.30))
+        worst = max(small, key=lambda r: r["ratio_port_scipy"])
+        tg.append((f"small problems whole call, worst port/scipy ({worst['kind']} "
+                   f"n={worst['n']}; its objective alone {worst['objective_alone']:.2f})",
+                   worst["ratio_port_scipy"], "<=", 0.30))
     if thr:
         tg.append(("two threads throughput", min(v["throughput_ratio"] for v in thr.values()),
                    ">=", 1.7))
