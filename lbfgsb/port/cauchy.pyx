@@ -112,7 +112,10 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
     k1 = m - head + 1 if col > m - head + 1 else col
 
     # Bound status and breakpoint of each variable; p built up as d is.
+    # xcp := x is made in this pass too (the Fortran's dcopy after the loop:
+    # the same values, one pass over x fewer).
     for i in range(1, n + 1):
+        xcp[i - 1] = x[i - 1]
         neggi = -g[i - 1]
         if iwhere[i - 1] != 3 and iwhere[i - 1] != -1:
             if nbd[i - 1] <= 2:
@@ -175,8 +178,7 @@ cdef void cauchy(int n, double* x, double* l, double* u, int* nbd, double* g,
         # p(col+1:2col) := theta * p(col+1:2col)   (col x 1)
         kn.dscal(&col, &theta, &p[col], &inc)
 
-    # xcp := x   (n x 1)
-    kn.dcopy(&n, x, &inc, xcp, &inc)
+    # xcp := x   (n x 1): made in the pass above
 
     if nbreak == 0 and nfree == n + 1:
         # d = 0: the GCP is x.

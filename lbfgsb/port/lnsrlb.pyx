@@ -61,6 +61,7 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
     cdef double xi                   # trial x(i)
     cdef bint swapped                # lnsrlb_fmin_swapped is on
     cdef double s                    # one/dnorm
+    cdef bint copied                 # t := x made in the pass for stpmx
 
     if not task_starts(task, b'FG_LN'):
         if flavour & DEV_LNSRLB_DNRM2:
@@ -74,13 +75,18 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
             dtd[0] = kn.ddot(&n, d, &one_i, d, &one_i)
             dnorm[0] = sqrt(dtd[0])
 
-        # Largest step keeping x + stp*d inside the box.
+        # Largest step keeping x + stp*d inside the box.  Its pass over x
+        # also makes t := x below (the Fortran's dcopy: the same values, one
+        # pass over x fewer); x and t do not change in between.
         stpmx[0] = big
+        copied = False
         if cnstnd:
             if iter == 0:
                 stpmx[0] = one
             else:
+                copied = True
                 for i in range(1, n + 1):
+                    t[i - 1] = x[i - 1]
                     a1 = d[i - 1]
                     if nbd[i - 1] != 0:
                         if a1 < zero and nbd[i - 1] <= 2:
@@ -103,8 +109,9 @@ cdef void lnsrlb(int n, double* l, double* u, int* nbd, double* x, double f,
         else:
             stp[0] = one
 
-        # t := x   (n x 1)
-        kn.dcopy(&n, x, &one_i, t, &one_i)
+        # t := x   (n x 1), unless made in the pass above
+        if not copied:
+            kn.dcopy(&n, x, &one_i, t, &one_i)
         # r := g   (n x 1)
         kn.dcopy(&n, g, &one_i, r, &one_i)
         fold[0] = f

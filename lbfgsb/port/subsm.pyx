@@ -7,6 +7,9 @@ Fortran routines translated (lbfgsb.f, L-BFGS-B 3.0, Debian's LAPACK patch):
 """
 
 
+from libc.float cimport DBL_MAX
+from libc.math cimport fabs
+
 from lbfgsb.port.kernels cimport Kernels, kernels_for
 from lbfgsb.port.columns cimport four_columns
 from lbfgsb.port.bmv cimport bmv
@@ -120,6 +123,7 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
     cdef double one = 1.0, zero = 0.0
     cdef double dd_p                                  # directional derivative of projected step
     cdef double rtheta                                # one/theta for dscal
+    cdef bint fold_scale, copy_in_pass                # d's scaling, xp := x made in the projection's pass
     cdef double t                                     # x(k) + d(i) before clipping
     cdef double b0, b1, b2, b3, c0, c1, c2, c3        # sums / wv entries of four columns
     cdef double *y0, *y1, *y2, *y3, *s0, *s1, *s2, *s3   # four columns of wy, ws
@@ -232,19 +236,38 @@ cdef void subsm(int n, int m, int nsub, int* ind, double* l, double* u,
         pointr = pointr % m + 1
         jy = jy + 1
 
-    # d := (1/theta) d   (nsub)
+    # d := (1/theta) d   (nsub)  (5.7) by (5.10)-(5.11)
+    # For a finite, non-zero 1/theta the scaling is made in the projection's
+    # pass below, d(i) := d(i) * (1/theta) just before d(i) is used: the
+    # same product for each d(i) (an IEEE product of the same two values,
+    # what dscal computes for such a factor; the d(i) are results of the
+    # additions above, never signalling NaNs), one pass over d fewer.
+    # Otherwise (1/theta zero, one, infinite or NaN) dscal's own rules apply.
     rtheta = one / theta
-    kn.dscal(&nsub, &rtheta, d, &ione)  # (5.7) by (5.10)-(5.11)
+    fold_scale = (rtheta == rtheta and rtheta != zero and rtheta != one
+                  and fabs(rtheta) <= DBL_MAX)
+    if not fold_scale:
+        kn.dscal(&nsub, &rtheta, d, &ione)
 
     # Project x + d onto the box [MN11].
     iword[0] = 0
 
     # xp := x   (n)
-    kn.dcopy(&n, x, &ione, xp, &ione)
+    # When every variable is free (nsub = n, ind a permutation of 1..n) the
+    # projection's pass writes xp(k) := x(k) itself as it reads x(k): each
+    # xp(k) written once with the same value, one pass over x fewer.
+    copy_in_pass = nsub == n
+    if not copy_in_pass:
+        kn.dcopy(&n, x, &ione, xp, &ione)
     for i in range(1, nsub + 1):
         k = ind[i - 1]
         dk = d[i - 1]
+        if fold_scale:
+            dk = dk * rtheta
+            d[i - 1] = dk
         xk = x[k - 1]
+        if copy_in_pass:
+            xp[k - 1] = xk
         # max(l(k), xk+dk) and min(u(k), ...) as Debian's gfortran computes
         # them (maxsd / minsd with xk+dk first: of two equal values, such
         # as -0.0 and +0.0, and with a NaN xk+dk, the bound), which is also
