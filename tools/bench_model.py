@@ -1,7 +1,10 @@
 """The bytes one L-BFGS-B iteration of the port moves, routine by routine.
 
 For tools/bench.py: the bandwidth limit of an iteration is these bytes over
-the machine's measured copy bandwidth.  The count follows the loops as the
+the machine's read bandwidth (a large ddot, measured in the same run): most
+of the bytes are read (dot products over the columns of S and Y), and one
+core streams reads slower than it copies with non-temporal stores (see
+docs/SPEED.md); written bytes are counted like read ones.  The count follows the loops as the
 port's code runs them (lbfgsb/port/*.pyx after issue 21): every pass over an
 n-vector counts once, every pass of a routine over a column of S or Y
 (``ws``, ``wy``: n doubles each) once, ints at 4 bytes.  A pass gathered over
@@ -37,11 +40,11 @@ def per_iteration(n, col, m, nfree, bounded, nfev_per_it=1.0, lines_free=1.0,
     q, r = _blocks(col)
     b = {}
     if bounded:
-        # cauchy: one pass over x, l, u, g, nbd, iwhere (r/w), d, iorder (w) and
-        # the 2col columns of W (p = W'd, for the moving variables: ~ free lines);
-        # xcp := x; xcp := xcp + tsum d
+        # cauchy: one pass over x, l, u, g, nbd, iwhere (r/w), d, iorder, xcp
+        # (w: xcp := x is made in this pass) and the 2col columns of W (p = W'd,
+        # for the moving variables: ~ free lines); xcp := xcp + tsum d
         b["cauchy"] = (4 * n * D + n * I + 2 * n * I + n * D + n * I
-                       + 2 * col * colf + 2 * n * D + 3 * n * D)
+                       + 2 * col * colf + n * D + 3 * n * D)
         # freev: index(1:nfree) with iwhere gathered, index(nfree+1:n) likewise,
         # then iwhere and index over n
         b["freev"] = 2 * n * I + 2 * n * I
@@ -63,17 +66,20 @@ def per_iteration(n, col, m, nfree, bounded, nfev_per_it=1.0, lines_free=1.0,
         else:
             b["cmprlb"] = 2 * n * D                      # r := -g
         # subsm: wv = W'Zd (blocks of four: 8 columns, ind, d), d += Z W wv
-        # (the same, d written), d := d / theta, xp := x, the projection
-        # (x read and written, l, u, nbd gathered; ind, d)
+        # (the same, d written), xp := x (when all are free: written in the
+        # projection's pass, which reads x), the projection (x read and
+        # written, l, u, nbd gathered; ind, d read and written: d := d / theta
+        # is made in this pass)
         passes = (q * 8 + r * 2) * colf
         b["subsm"] = (2 * passes + (q + r) * nf * (I + D) + (q + r) * nf * (I + 2 * D)
-                      + 2 * nf * D + 2 * n * D
-                      + (4 * lf * n * D + lf * n * I if bounded else 2 * n * D) + nf * (I + D))
+                      + (2 * n * D if bounded else n * D)
+                      + (4 * lf * n * D + lf * n * I if bounded else 2 * n * D)
+                      + nf * (I + 2 * D))
     # d := z - x
     b["d := z - x"] = 3 * n * D
-    # lnsrlb: d'd, stpmx over x, l, u, d, nbd (bounded), t := x, r := g; per
-    # evaluation x := stp d + t (or x := z), g'd
-    b["lnsrlb"] = (n * D + (4 * n * D + n * I if bounded else 0) + 4 * n * D
+    # lnsrlb: d'd, stpmx over x, l, u, d, nbd writing t := x (bounded; else
+    # t := x on its own), r := g; per evaluation x := stp d + t (or x := z), g'd
+    b["lnsrlb"] = (n * D + (5 * n * D + n * I if bounded else 2 * n * D) + 2 * n * D
                    + nfev_per_it * (3 * n * D + 2 * n * D))
     # end of the iteration: projgr (x, g, l, u, nbd), r := g - r, r'r, d := stp d
     b["projgr"] = 4 * n * D + n * I if bounded else 2 * n * D
