@@ -34,7 +34,10 @@ Sections:
   port with ``kernels="reference"`` (at n = 1e6 only with --quick).
 - bandwidth limit: bytes an iteration moves, counted routine by routine from
   the loops the port runs (tools/bench_model.py, with the run's free set) /
-  the memory bandwidth of a large numpy copy measured in the same run.
+  the read bandwidth of one core (a ddot of two 128 MiB vectors) measured in
+  the same run; the fraction against a large numpy copy's bandwidth is
+  printed beside it (the copy's non-temporal stores outrun any read stream:
+  docs/SPEED.md).
 - memory: tracemalloc peak and RSS high-water of one run in a fresh
   subprocess per implementation (n = 1e6, m = 10).
 - threads: two port optimisations in two threads vs one after the other,
