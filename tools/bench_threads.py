@@ -124,7 +124,7 @@ def measure(n, m, maxiter, nreps):
         others = ((_machine_busy_s() - b0) - (time.process_time() - p0)) / wall
         return wall, [u for _, _, u in out], others
 
-    res = {"first_round": {}}
+    res = {}
     wall, us, others = par(jobs["quad"])     # fresh workers: their arenas are new
     res["first_round"] = dict(wall=wall, usage=[u.tolist() for u in us], others=others)
     par(jobs["bquad"])
