@@ -41,8 +41,9 @@ Sections:
 - memory: tracemalloc peak and RSS high-water of one run in a fresh
   subprocess per implementation (n = 1e6, m = 10).
 - threads: two port optimisations in two threads vs one after the other,
-  with each thread's CPU time, the cores other processes used meanwhile and
-  the load average, and a verdict: busy machine or threads slowing each other.
+  beside the machine's own two-thread ratio for streams of the same working
+  set (tools/bench_threads.py), with each run's user and sys CPU, page faults
+  and preemptions, the cores other processes used meanwhile, and a verdict.
 - targets: issue 21's targets on one line, each measured against its bound.
 Output: a table on stdout, out/bench.json and out/bench.png.
 ``--only kernel,threads`` runs some sections only.
@@ -312,110 +313,21 @@ def memory_section(quick, log):
     return out
 
 
-_THREADS_CODE = r"""
-import json, os, sys, threading, time
-import numpy as np
-import lbfgsb
-import bench_problems
-from scipy.optimize import Bounds
-n, m, maxiter = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-
-
-def busy():
-    # the machine's CPU seconds in use so far (all processes), from /proc/stat
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) / tick
-
-
-out = {}
-for kind in ("quad", "bquad"):
-    fg, x0, lo, up = bench_problems.make(kind, n)
-    b = None if lo is None else Bounds(lo, up)
-    cpu = {}
-
-    def one(key):
-        c = time.thread_time()
-        lbfgsb.minimize(fg, x0, jac=True, bounds=b, maxcor=m, maxiter=maxiter,
-                        ftol=0.0, gtol=0.0)
-        cpu[key] = time.thread_time() - c
-    one(0)
-    seq, par, seq_cpu, par_cpu, others = [], [], [], [], []
-    for _ in range(3):
-        t = time.perf_counter()
-        one(0)
-        one(1)
-        seq.append(time.perf_counter() - t)
-        seq_cpu.append(cpu[0] + cpu[1])
-        th = [threading.Thread(target=one, args=(k,)) for k in range(2)]
-        b0, p0 = busy(), time.process_time()
-        t = time.perf_counter()
-        for x in th:
-            x.start()
-        for x in th:
-            x.join()
-        par.append(time.perf_counter() - t)
-        par_cpu.append((cpu[0], cpu[1]))
-        # CPU the rest of the machine used meanwhile, in cores
-        others.append(((busy() - b0) - (time.process_time() - p0)) / par[-1])
-    k = int(np.argmin(par))
-    out[kind] = dict(seq=float(np.median(seq)), par=float(np.median(par)),
-                     seq_cpu=float(np.median(seq_cpu)), par_wall_best=par[k],
-                     par_cpu_per_thread=par_cpu[k], others_cores=float(np.median(others)),
-                     loadavg=os.getloadavg())
-print(json.dumps(out))
-"""
-
-
 def threads_section(quick, log):
-    """Two independent runs one after the other vs in two threads, in a fresh
-    process (nothing else of the benchmark running in it).
-
-    Beside the throughput ratio: each thread's CPU time in the two-thread run
-    (time.thread_time), the CPU time of the two runs one after the other, the
-    cores the rest of the machine used meanwhile (/proc/stat less this
-    process) and the load average.  Reading: if the threads' CPU times are
-    about the sequential ones but the wall time is longer than the larger of
-    them, the threads waited for a core (a busy machine: other processes'
-    cores > 0); if a thread's CPU time itself grew well past its share of the
-    sequential CPU time, the threads slowed each other (shared memory
-    bandwidth or cache), the only threading cost the port can have (the
-    solver releases the GIL for the whole iteration)."""
+    """Two independent runs one after the other vs in two threads, beside the
+    machine's own two-thread ratio for streams of the same working set, in a
+    fresh process (tools/bench_threads.py: what is measured and how)."""
+    import bench_threads
     n, m, maxiter = 10**5, 10, (20 if quick else 40)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [p for p in (env.get("PYTHONPATH"), os.path.dirname(os.path.abspath(__file__))) if p])
-    proc = subprocess.run([sys.executable, "-P", "-c", _THREADS_CODE, str(n), str(m),
-                           str(maxiter)], capture_output=True, text=True, env=env,
-                          check=True)
-    res = {}
-    ncpu = os.cpu_count() or 1
-    for kind, v in json.loads(proc.stdout).items():
-        seq, par = v["seq"], v["par"]
-        ratio = seq / par
-        c0, c1 = v["par_cpu_per_thread"]
-        share = v["seq_cpu"] / 2
-        grow = max(c0, c1) / share if share > 0 else float("nan")
-        waited = v["par_wall_best"] / max(c0, c1) if max(c0, c1) > 0 else float("nan")
-        if v["others_cores"] > 0.25 * ncpu or waited > 1.15:
-            verdict = (f"machine busy: other processes used {v['others_cores']:.2f} of "
-                       f"{ncpu} cores, a thread's wall/CPU {waited:.2f}")
-        elif grow > 1.15:
-            verdict = (f"the threads slowed each other: CPU per run x{grow:.2f} "
-                       "(shared memory bandwidth)")
-        else:
-            verdict = "both threads ran at full speed"
-        res[kind] = dict(n=n, m=m, maxiter=maxiter, sequential_s=seq, two_threads_s=par,
-                         throughput_ratio=ratio, sequential_cpu_s=v["seq_cpu"],
-                         thread_cpu_s=[c0, c1], thread_cpu_growth=grow,
-                         others_cores=v["others_cores"], loadavg=v["loadavg"],
-                         verdict=verdict)
-        log(f"  [threads {kind}] two runs one after the other {seq:.3f} s, "
-            f"in two threads {par:.3f} s: throughput x{ratio:.2f} | CPU per thread "
-            f"{c0:.3f}, {c1:.3f} s (sequential {share:.3f} s per run, wall/CPU "
-            f"{seq / v['seq_cpu']:.2f}), load "
-            f"{v['loadavg'][0]:.2f}: {verdict}")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env["PYTHONPATH"] = os.pathsep.join([p for p in (env.get("PYTHONPATH"), here) if p])
+    proc = subprocess.run([sys.executable, "-P", os.path.join(here, "bench_threads.py"),
+                           str(n), str(m), str(maxiter), str(5 if quick else 9)],
+                          capture_output=True, text=True, env=env, check=True)
+    res = bench_threads.summarise(json.loads(proc.stdout), os.cpu_count() or 1, log)
+    for v in res.values():
+        v.update(n=n, m=m, maxiter=maxiter)
     return res
 
 
@@ -474,7 +386,7 @@ def targets(over, kern, thr, mem, log):
                    f"n={worst['n']}; its objective alone {worst['objective_alone']:.2f})",
                    worst["ratio_port_scipy"], "<=", 0.30))
     if thr:
-        tg.append(("two threads throughput", min(v["throughput_ratio"] for v in thr.values()),
+        tg.append(("two threads throughput", min(thr[k]["ratio"] for k in ("quad", "bquad")),
                    ">=", 1.7))
     refs = [r["port-reference"]["ms_per_it_only"] / r["port"]["ms_per_it_only"]
             for r in kern if r["n"] == 10**6 and "port-reference" in r]
