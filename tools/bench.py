@@ -121,16 +121,21 @@ def stats(v):
     return med, (float(q3 - q1) / med if med > 0 else 0.0)
 
 
+def _median_seconds(f, reps):
+    """The median wall time of ``reps`` calls of f()."""
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts))
+
+
 def bandwidth(nbytes=256 * 2**20, reps=7):
     """GB/s of a large numpy copy, counting read + write (2x the size)."""
     a = np.ones(nbytes // 8)
     b = np.empty_like(a)
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        np.copyto(b, a)
-        ts.append(time.perf_counter() - t)
-    return 2 * a.nbytes / float(np.median(ts)) / 1e9
+    return 2 * a.nbytes / _median_seconds(lambda: np.copyto(b, a), reps) / 1e9
 
 
 def read_bandwidth(nbytes=256 * 2**20, reps=7):
@@ -142,12 +147,7 @@ def read_bandwidth(nbytes=256 * 2**20, reps=7):
     a = np.ones(nbytes // 16)
     b = np.ones(nbytes // 16)
     np.dot(a, b)
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        np.dot(a, b)
-        ts.append(time.perf_counter() - t)
-    return (a.nbytes + b.nbytes) / float(np.median(ts)) / 1e9
+    return (a.nbytes + b.nbytes) / _median_seconds(lambda: np.dot(a, b), reps) / 1e9
 
 
 def bytes_per_iter(n, m, nit, nfree, bounded, nfev_per_it, lines_free=1.0, lines_act=1.0,
